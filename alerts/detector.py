@@ -1,0 +1,41 @@
+"""The Detector and Notifier protocols.
+
+A detector is pure: `evaluate(series, now)` looks only at the series it is given (answers to its
+own `query` over `lookback`, ending at `now`) and returns what is unusual *now*. It keeps no state
+between calls; the lifecycle (open -> updated -> resolved, cool-down, re-alert) is applied by the
+alert engine using state kept in the store, so a restart neither re-fires nor forgets.
+Constructed as `cls(name, options)`.
+
+A notifier delivers one alert to one channel, `cls(name, options, session)` with the shared
+aiohttp session. `send` raises `DeliveryError` when delivery failed; the engine keeps the
+delivery and retries it later, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import ClassVar, Protocol
+
+from pydantic import BaseModel
+
+from trendwatch.models import Alert, Series, SeriesQuery
+
+
+class Detector(Protocol):
+    Options: ClassVar[type[BaseModel]]
+    description: ClassVar[str]
+    name: str
+    interval: timedelta
+    lookback: timedelta
+    query: SeriesQuery
+
+    def evaluate(self, series: Sequence[Series], now: datetime) -> list[Alert]: ...
+
+
+class Notifier(Protocol):
+    Options: ClassVar[type[BaseModel]]
+    description: ClassVar[str]
+    name: str
+
+    async def send(self, alert: Alert) -> None: ...

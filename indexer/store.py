@@ -1,0 +1,92 @@
+"""The Store protocol: what every backend (embedded SQLite, Elasticsearch) answers identically.
+
+One behaviour suite (tests/indexer/test_store_behaviour.py) runs against every backend.
+
+Writes are idempotent by post id: upserting a post that is already stored replaces its
+engagement, edit time and enrichment but never adds a second row, so counts never double.
+Series and term queries count posts by `created_at`, in UTC buckets aligned to the Unix epoch,
+over the half-open window [since, until). State is a small JSON key-value table for source
+cursors, alert suppression and notification outboxes, kept in the same store so it survives
+restarts together with the data it describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel
+
+from trendwatch.models import Alert, AlertStatus, Drivers, EnrichedPost, Series, SeriesQuery, TermCount
+
+TermKind = Literal["hashtag", "topic"]
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    inserted: int
+    updated: int
+
+
+class Store(Protocol):
+    """Constructed as `cls(options)`; `open()` creates or migrates, `close()` releases."""
+
+    Options: ClassVar[type[BaseModel]]
+    description: ClassVar[str]
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def upsert(self, posts: Sequence[EnrichedPost]) -> UpsertResult:
+        """Insert new posts, update known ones; atomic per call."""
+        ...
+
+    async def get(self, ids: Sequence[str]) -> list[EnrichedPost]:
+        """The stored posts with these ids (unknown ids are left out)."""
+        ...
+
+    async def count(self, since: datetime | None = None, until: datetime | None = None) -> int: ...
+
+    async def series(self, query: SeriesQuery, since: datetime, until: datetime) -> list[Series]:
+        """Per-bucket counts, unique authors and sentiment sums for the query's subjects."""
+        ...
+
+    async def top_terms(
+        self,
+        kind: TermKind,
+        since: datetime,
+        until: datetime,
+        *,
+        brand: str | None = None,
+        lang: str | None = None,
+        limit: int = 20,
+    ) -> list[TermCount]:
+        """Most used hashtags or topic terms in the window, by unique authors then count."""
+        ...
+
+    async def drivers(self, query: SeriesQuery, subject: str, since: datetime, until: datetime, limit: int = 5) -> Drivers:
+        """What the posts of `subject` in the window were about: terms, authors, examples, tone."""
+        ...
+
+    async def search(
+        self, query: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = 50
+    ) -> list[EnrichedPost]:
+        """Posts matching a user query (the query language), newest first."""
+        ...
+
+    async def get_state(self, key: str) -> Any | None: ...
+
+    async def set_state(self, key: str, value: Any) -> None: ...
+
+    async def record_alert(self, alert: Alert) -> None:
+        """Append one lifecycle event of an alert (opened, updated, resolved)."""
+        ...
+
+    async def alerts(
+        self, *, since: datetime | None = None, status: AlertStatus | None = None, limit: int = 200
+    ) -> list[Alert]:
+        """Recorded alert events, newest first."""
+        ...
