@@ -67,7 +67,9 @@ class Store(Protocol):
         """Most used hashtags or topic terms in the window, by unique authors then count."""
         ...
 
-    async def drivers(self, query: SeriesQuery, subject: str, since: datetime, until: datetime, limit: int = 5) -> Drivers:
+    async def drivers(
+        self, query: SeriesQuery, subject: str, since: datetime, until: datetime, limit: int = 5
+    ) -> Drivers:
         """What the posts of `subject` in the window were about: terms, authors, examples, tone."""
         ...
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-POSTS_FETCHED = Counter(
-    "trendwatch_posts_fetched_total", "Posts a source mapped successfully.", ["source"]
-)
+POSTS_FETCHED = Counter("trendwatch_posts_fetched_total", "Posts a source mapped successfully.", ["source"])
 SOURCE_ERRORS = Counter(
     "trendwatch_source_errors_total",
     "Fetch or mapping failures of a source, by reason (timeout, http_429, malformed_xml, ...).",
@@ -23,17 +21,11 @@ SOURCE_REQUESTS = Counter(
 POSTS_DROPPED = Counter(
     "trendwatch_posts_dropped_total", "Posts dropped on purpose, by stage and reason.", ["stage", "reason"]
 )
-POSTS_STORED = Counter(
-    "trendwatch_posts_stored_total", "Posts written to the store: inserted or updated.", ["result"]
-)
-ENRICH_SECONDS = Histogram(
-    "trendwatch_enrich_batch_seconds", "Wall time to enrich one batch of posts."
-)
+POSTS_STORED = Counter("trendwatch_posts_stored_total", "Posts written to the store: inserted or updated.", ["result"])
+ENRICH_SECONDS = Histogram("trendwatch_enrich_batch_seconds", "Wall time to enrich one batch of posts.")
 INGEST_QUEUE = Gauge("trendwatch_ingest_queue_depth", "Batches waiting to be enriched and stored.")
 ALERTS = Counter("trendwatch_alerts_total", "Alert lifecycle events, by rule and status.", ["rule", "status"])
 NOTIFICATIONS = Counter(
     "trendwatch_notifications_total", "Notification deliveries, by notifier and result.", ["notifier", "result"]
 )
-DETECTOR_ERRORS = Counter(
-    "trendwatch_detector_errors_total", "Detector runs that failed, by rule.", ["rule"]
-)
+DETECTOR_ERRORS = Counter("trendwatch_detector_errors_total", "Detector runs that failed, by rule.", ["rule"])

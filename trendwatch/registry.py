@@ -26,7 +26,7 @@ class PluginClass(Protocol):
     description: ClassVar[str]
 
 
-T = TypeVar("T")
+T = TypeVar("T", bound=PluginClass)
 
 
 class Registry(Generic[T]):
@@ -42,8 +42,10 @@ class Registry(Generic[T]):
         for attr in ("Options", "description"):
             if not hasattr(cls, attr):
                 raise TypeError(f"{self.kind} plugin {cls.__name__} has no {attr}")
-        if getattr(cls, "Options").model_config.get("extra") != "forbid":
-            raise TypeError(f"{cls.__name__}.Options must forbid unknown keys (subclass trendwatch.config.PluginOptions)")
+        if cls.Options.model_config.get("extra") != "forbid":
+            raise TypeError(
+                f"{cls.__name__}.Options must forbid unknown keys (subclass trendwatch.config.PluginOptions)"
+            )
         self._classes[name] = cls
         return cls
 
@@ -54,11 +56,11 @@ class Registry(Generic[T]):
             raise UnknownPluginError(self.kind, name, list(self._classes)) from None
 
     def options_model(self, name: str) -> type[BaseModel]:
-        model: type[BaseModel] = getattr(self.get(name), "Options")
+        model: type[BaseModel] = self.get(name).Options
         return model
 
     def describe(self, name: str) -> str:
-        return str(getattr(self.get(name), "description"))
+        return str(self.get(name).description)
 
     def names(self) -> list[str]:
         return sorted(self._classes)

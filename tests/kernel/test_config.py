@@ -122,7 +122,10 @@ sources:
     colour: blue
 """
     issues = _issues(text)
-    assert "line 6, display.timezone: unknown time zone 'Mars/Olympus'; use an IANA name such as 'Asia/Tehran' or 'UTC'" in issues
+    assert (
+        "line 6, display.timezone: unknown time zone 'Mars/Olympus'; use an IANA name such as 'Asia/Tehran' or 'UTC'"
+        in issues
+    )
     assert len(issues) == 1  # base validation stops before plugin validation
     fixed = text.replace("Mars/Olympus", "Asia/Tehran")
     issues = _issues(fixed)
@@ -139,7 +142,8 @@ def test_unknown_top_level_key() -> None:
 
 def test_exposed_web_needs_a_token() -> None:
     issues = _issues("brand: {name: A}\nweb: {host: 0.0.0.0}\n")
-    assert len(issues) == 1 and issues[0].startswith("line 2, web: binding to 0.0.0.0 exposes the service")
+    assert len(issues) == 1
+    assert issues[0].startswith("line 2, web: binding to 0.0.0.0 exposes the service")
 
 
 def test_file_not_found(tmp_path: Path) -> None:

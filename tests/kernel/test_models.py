@@ -42,7 +42,11 @@ def test_posts_are_frozen_slotted_and_picklable() -> None:
 
 def test_enrichment_lists_brands_once_in_order() -> None:
     e = Enrichment(
-        post_id="rss:abc", lang="en", text="a b a", sentiment=0.5, sentiment_label="positive",
+        post_id="rss:abc",
+        lang="en",
+        text="a b a",
+        sentiment=0.5,
+        sentiment_label="positive",
         mentions=(BrandMention("B", "b", 2, 3), BrandMention("A", "a", 0, 1), BrandMention("B", "b", 4, 5)),
     )
     assert e.brands == ("B", "A")
@@ -60,8 +64,22 @@ def test_dense_series_fills_missing_buckets() -> None:
 
 
 def test_alert_key_and_score_range() -> None:
-    a = Alert(rule="spike", kind="volume_spike", subject="A", metric="posts", status="open", severity="warning",
-              direction="up", started_at=T0, at=T0, expected=3, observed=30, score=0.99, z=6.0, lang="fa")
+    a = Alert(
+        rule="spike",
+        kind="volume_spike",
+        subject="A",
+        metric="posts",
+        status="open",
+        severity="warning",
+        direction="up",
+        started_at=T0,
+        at=T0,
+        expected=3,
+        observed=30,
+        score=0.99,
+        z=6.0,
+        lang="fa",
+    )
     assert a.key == "spike|A|lang=fa"
     with pytest.raises(ValueError):
         dataclasses.replace(a, score=2.0)

@@ -9,7 +9,16 @@ from trendwatch.timeutil import DisplayClock, floor_time, format_duration, parse
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("5m", 300), ("1h30m", 5400), ("7d", 604800), ("2w", 1209600), (45, 45), ("120", 120), ("500ms", 0.5)],
+    [
+        ("90s", 90),
+        ("5m", 300),
+        ("1h30m", 5400),
+        ("7d", 604800),
+        ("2w", 1209600),
+        (45, 45),
+        ("120", 120),
+        ("500ms", 0.5),
+    ],
 )
 def test_parse_duration(text: object, seconds: float) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
