@@ -121,6 +121,11 @@ class WebConfig(_Strict):
     token: SecretStr | None = None
     public_url: str | None = Field(None, description="Base URL used in alert links.")
 
+    @field_validator("token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
     @model_validator(mode="after")
     def _token_when_exposed(self) -> WebConfig:
         if self.host not in ("127.0.0.1", "localhost", "::1") and self.token is None:

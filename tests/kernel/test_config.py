@@ -154,3 +154,11 @@ def test_file_not_found(tmp_path: Path) -> None:
 def test_env_default_syntax() -> None:
     settings = parse_config("brand: {name: '${BRAND:-Digikala}'}\n", env={})
     assert settings.brand.name == "Digikala"
+
+
+def test_example_config_is_valid_without_plugins() -> None:
+    from trendwatch.config import load_config as load
+
+    settings = load(Path(__file__).resolve().parents[2] / "deploy" / "config.example.yaml", env={})
+    assert settings.web.token is None
+    assert settings.display.calendar == "jalali"
