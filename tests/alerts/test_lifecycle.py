@@ -138,7 +138,8 @@ def test_a_relapse_within_the_cooldown_is_held_then_announced_if_it_lasts() -> N
     events, state, steps = run(candidates)
     assert events == [(0, "open"), (3, "resolved"), (9, "open")]  # 9 = first evaluation 30m after 3
     reopened = steps[9].event
-    assert reopened is not None and reopened.started_at == spike(4).started_at, "held episode keeps its start"
+    assert reopened is not None
+    assert reopened.started_at == spike(4).started_at, "held episode keeps its start"
     assert state is not None
     assert state["announced"] is True
 
