@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from alerts.notifiers.email import EmailNotifier
+from alerts.notifiers.log import LogNotifier
+from alerts.notifiers.slack import SlackNotifier
+from alerts.notifiers.telegram import TelegramNotifier
+from alerts.notifiers.webhook import WebhookNotifier
 from trendwatch.registry import Registry
 
 DETECTORS: Registry[Any] = Registry("detector")
 NOTIFIERS: Registry[Any] = Registry("notifier")
+
+# BEGIN notifiers (owned by the alert engine)
+NOTIFIERS.register("log", LogNotifier)
+NOTIFIERS.register("webhook", WebhookNotifier)
+NOTIFIERS.register("slack", SlackNotifier)
+NOTIFIERS.register("telegram", TelegramNotifier)
+NOTIFIERS.register("email", EmailNotifier)
+# END notifiers
