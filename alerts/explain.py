@@ -117,6 +117,12 @@ class Explanation:
     post_line: str
     link: str | None
     link_label: str
+    persian_digits: bool = False
+
+    def number(self, value: int) -> str:
+        """An integer written with this explanation's digits (for channel-added text)."""
+        text = str(value)
+        return text.translate(PERSIAN_DIGITS) if self.persian_digits else text
 
     @property
     def mark(self) -> str:
@@ -507,6 +513,7 @@ class _Writer:
             post_line=str(self.words["post"]),
             link=self.link(),
             link_label=str(self.words["labels"]["link"]),
+            persian_digits=self.numbers.persian,
         )
 
 

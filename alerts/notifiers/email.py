@@ -154,4 +154,10 @@ class EmailNotifier(BaseNotifier):
         except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPServerDisconnected, OSError) as exc:
             raise DeliveryFailed(f"cannot reach {self._what} ({type(exc).__name__})", reason="connect") from None
         except aiosmtplib.SMTPException as exc:
-            raise DeliveryFailed(f"{self._what}: {exc}", reason="smtp_error") from None
+            if "STARTTLS" in exc.message:  # aiosmtplib's words when the server cannot upgrade
+                raise DeliveryFailed(
+                    f"{self._what} does not offer STARTTLS (set starttls: false only for a trusted local relay)",
+                    reason="not_supported",
+                    retryable=False,
+                ) from None
+            raise DeliveryFailed(f"{self._what}: {exc.message}", reason="smtp_error") from None

@@ -78,7 +78,7 @@ def notification_blocks(notification: Notification) -> list[str]:
     return blocks
 
 
-def split(blocks: list[str], limit: int = MAX_MESSAGE, *, lang: str = "en", mark: str = "") -> list[str]:
+def split(blocks: list[str], limit: int = MAX_MESSAGE, *, like: Explanation | None = None) -> list[str]:
     """Pack blocks into messages of at most `limit` units, numbering the parts after the first."""
     reserve = 40  # room for "(continued i/n)"
     room = limit - reserve
@@ -97,9 +97,11 @@ def split(blocks: list[str], limit: int = MAX_MESSAGE, *, lang: str = "en", mark
     if current:
         parts.append(current)
     if len(parts) > 1:
-        label = str(templates("fa" if lang == "fa" else "en")["split"])
+        label = str(templates(like.lang if like else "en")["split"])
+        mark = like.mark if like else ""
+        num = like.number if like else str
         parts = [
-            part if i == 0 else f"{mark}<i>{esc(label.format(i=i + 1, n=len(parts)))}</i>\n{part}"
+            part if i == 0 else f"{mark}<i>{esc(label.format(i=num(i + 1), n=num(len(parts))))}</i>\n{part}"
             for i, part in enumerate(parts)
         ]
     return parts
@@ -145,8 +147,7 @@ class TelegramNotifier(BaseNotifier):
         self._progress: OrderedDict[str, int] = OrderedDict()  # parts already sent, per notification id
 
     async def deliver(self, notification: Notification) -> None:
-        mark = notification.items[0].mark
-        parts = split(notification_blocks(notification), self._limit, lang=notification.lang, mark=mark)
+        parts = split(notification_blocks(notification), self._limit, like=notification.items[0])
         done = self._progress.get(notification.id, 0)
         for index in range(done, len(parts)):
             await self._send_part(parts[index])

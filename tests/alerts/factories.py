@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from alerts.explain import AlertContext, Notification, explain, single
+from trendwatch.config import BrandConfig
 from trendwatch.models import Alert, Drivers, PostRef, TermCount
+from trendwatch.timeutil import DisplayClock
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 STEP = timedelta(minutes=5)
@@ -69,3 +72,19 @@ def drivers(post_text: str = "Digikala delivery was late again #digikala", *, n_
         neutral=10,
         positive=5,
     )
+
+
+def context(base_url: str | None = "https://tw.example") -> AlertContext:
+    return AlertContext(
+        brands=(
+            BrandConfig(name="Digikala", aliases=["دیجی‌کالا"], language="fa"),
+            BrandConfig(name="Acme", language="en"),
+        ),
+        clock=DisplayClock(tz="Asia/Tehran", calendar="jalali", digits="persian"),
+        base_url=base_url,
+    )
+
+
+def notification(subject: str = "Acme", post: str = MARKUP_POST, note_id: str = "n-1", **kw: Any) -> Notification:
+    """One explained alert about `subject` (Acme: English; Digikala: Persian) quoting `post`."""
+    return single(note_id, explain(alert(subject=subject, drivers=drivers(post), **kw), context()))
