@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawlers.pollers.rss import RssSource
 from trendwatch.registry import Registry
 
 SOURCES: Registry[Any] = Registry("source")
+
+# ---------------------------------------------------------------- pollers (aiohttp, crawlers/pollers/)
+SOURCES.register("rss", RssSource)
