@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import re
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ RETRY_ERRORS: tuple[type[BaseException], ...] = (
     aiohttp.ClientConnectionError,
     aiohttp.ClientPayloadError,
 )
+_LINK = re.compile(r'<(?P<url>[^>]*)>[^,<]*?;\s*rel="?(?P<rel>[^";,]+(?: [^";,]+)*)"?')
 _RATE_PREFIXES = ("x-ratelimit-", "x-rate-limit-", "ratelimit-")
 
 
@@ -295,7 +297,7 @@ class Fetched:
 
     url: str
     status: int
-    headers: Mapping[str, str]
+    headers: CIMultiDictProxy[str]
     body: bytes
 
     @property
@@ -305,6 +307,16 @@ class Fetched:
     @property
     def content_type(self) -> str:
         return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+    @property
+    def links(self) -> dict[str, str]:
+        """The `Link` header (RFC 8288) as {rel: url}, e.g. Mastodon's "next" and "prev" pages."""
+        out: dict[str, str] = {}
+        for value in self.headers.getall("Link", []):
+            for match in _LINK.finditer(value):
+                for rel in match.group("rel").split():
+                    out.setdefault(rel.lower(), match.group("url"))
+        return out
 
     def looks_like_html(self) -> bool:
         head = self.body[:512].lstrip().lower()

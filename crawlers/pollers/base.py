@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Protocol
 import aiohttp
 import structlog
 from pydantic import Field
+from yarl import URL
 
 from crawlers.source import Batch, Cursor
 from trendwatch.config import PluginOptions
@@ -43,6 +44,17 @@ log = structlog.get_logger("crawlers.pollers")
 CURSOR_VERSION = 1
 #: Exceptions a mapping of one odd item may raise besides DropPost; anything else is a bug.
 ITEM_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+def base_url(value: str) -> str:
+    """An instance or API base URL as options take it: "mastodon.social" -> "https://mastodon.social"."""
+    text = value.strip().rstrip("/")
+    if "://" not in text:
+        text = f"https://{text}"
+    url = URL(text)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"{value!r} is not an http(s) base URL")
+    return text
 
 
 class PollerOptions(PluginOptions):

@@ -11,12 +11,13 @@ crash. Also: HTML to plain text with its links, hashtags/mentions/links found in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any, TypeVar
 
 from trendwatch.errors import DropPost
+from trendwatch.models import Post
 
 T = TypeVar("T")
 
@@ -220,3 +221,25 @@ def _walk(raw: Any, path: tuple[str | int, ...]) -> Any:
 
 def _dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(p) for p in path)
+
+
+_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "\u200c": None, "\u200d": None, "\u0640": None})
+
+
+def fold(text: str) -> str:
+    """Text for keyword matching: case-folded, Arabic letter variants as Persian, without
+    half-spaces, spaces or tatweel ("دیجی‌کالا", "دیجي کالا" and "دیجیکالا" fold alike)."""
+    return "".join(text.casefold().translate(_FOLD).split())
+
+
+def keyword_filter(keywords: Sequence[str]) -> Callable[[Post], bool] | None:
+    """A predicate keeping posts whose title, text or hashtags contain any keyword; None keeps all."""
+    folded = [fold(k.lstrip("#")) for k in keywords if fold(k.lstrip("#"))]
+    if not folded:
+        return None
+
+    def keep(post: Post) -> bool:
+        haystack = fold(" ".join([post.title or "", post.text, *post.hashtags]))
+        return any(k in haystack for k in folded)
+
+    return keep
