@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from trendwatch.service.commands import config_cmd, run_cmd
+from trendwatch.service.commands import config_cmd, demo_cmd, run_cmd
 
-COMMAND_MODULES: list[ModuleType] = [config_cmd, run_cmd]
+COMMAND_MODULES: list[ModuleType] = [config_cmd, run_cmd, demo_cmd]
