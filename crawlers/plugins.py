@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawlers.spiders.sources import TelegramSource, WebsiteSource
 from trendwatch.registry import Registry
 
 SOURCES: Registry[Any] = Registry("source")
+
+# BEGIN spiders (crawlers/spiders/: Scrapy in its own process, one child per round)
+SOURCES.register("telegram", TelegramSource)
+SOURCES.register("website", WebsiteSource)
+# END spiders
