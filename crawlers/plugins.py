@@ -6,6 +6,7 @@ from typing import Any
 
 from crawlers.pollers.mastodon import MastodonSource
 from crawlers.pollers.rss import RssSource
+from crawlers.spiders.sources import TelegramSource, WebsiteSource
 from trendwatch.registry import Registry
 
 SOURCES: Registry[Any] = Registry("source")
@@ -13,3 +14,8 @@ SOURCES: Registry[Any] = Registry("source")
 # ---------------------------------------------------------------- pollers (aiohttp, crawlers/pollers/)
 SOURCES.register("rss", RssSource)
 SOURCES.register("mastodon", MastodonSource)
+
+# BEGIN spiders (crawlers/spiders/: Scrapy in its own process, one child per round)
+SOURCES.register("telegram", TelegramSource)
+SOURCES.register("website", WebsiteSource)
+# END spiders
