@@ -57,9 +57,9 @@ class AlertContext:
     language of its alerts), how to show time, and the dashboard's public base URL (links are
     left out without one)."""
 
-    brands: tuple[BrandConfig, ...] = ()
+    brands: Sequence[BrandConfig] = ()
     clock: DisplayClock = field(default_factory=DisplayClock)
-    base_url: str | None = None
+    dashboard_url: str | None = None
 
     def brand_of(self, alert: Alert) -> BrandConfig | None:
         wanted = alert.subject.casefold()
@@ -495,7 +495,7 @@ class _Writer:
         return tuple(out)
 
     def link(self) -> str | None:
-        return dashboard_link(self.alert, self.context.base_url)
+        return dashboard_link(self.alert, self.context.dashboard_url)
 
     def explanation(self) -> Explanation:
         status = "resolved" if self.alert.status == "resolved" else self.alert.severity

@@ -74,14 +74,14 @@ def drivers(post_text: str = "Digikala delivery was late again #digikala", *, n_
     )
 
 
-def context(base_url: str | None = "https://tw.example") -> AlertContext:
+def context(dashboard_url: str | None = "https://tw.example") -> AlertContext:
     return AlertContext(
         brands=(
             BrandConfig(name="Digikala", aliases=["دیجی‌کالا"], language="fa"),
             BrandConfig(name="Acme", language="en"),
         ),
         clock=DisplayClock(tz="Asia/Tehran", calendar="jalali", digits="persian"),
-        base_url=base_url,
+        dashboard_url=dashboard_url,
     )
 
 

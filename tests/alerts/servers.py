@@ -120,7 +120,8 @@ class ChannelServer:
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
         self.url = ""
-        self.events: asyncio.Queue[Received] = asyncio.Queue()
+        self.events: asyncio.Queue[Received] = asyncio.Queue()  # requests accepted
+        self.arrivals: asyncio.Queue[Received] = asyncio.Queue()  # requests as they arrive
 
     def script(self, endpoint: str, *replies: Reply) -> None:
         self._scripts[endpoint].extend(replies)
@@ -146,6 +147,7 @@ class ChannelServer:
         body = await request.read()
         got = Received(request.path, dict(request.headers), body, asyncio.get_running_loop().time())
         self.received[endpoint].append(got)
+        self.arrivals.put_nowait(got)
         script = self._scripts[endpoint]
         if script:
             reply = script.popleft()

@@ -34,7 +34,7 @@ BRANDS = (
     BrandConfig(name="Acme", language="en"),
 )
 PERSIAN_DISPLAY = DisplayClock(tz="Asia/Tehran", calendar="jalali", digits="persian")
-CTX = AlertContext(brands=BRANDS, clock=PERSIAN_DISPLAY, base_url="https://tw.example/base/")
+CTX = AlertContext(brands=BRANDS, clock=PERSIAN_DISPLAY, dashboard_url="https://tw.example/base/")
 PERSIAN_DIGIT = re.compile("[۰-۹]")
 LATIN_DIGIT = re.compile("[0-9]")
 
@@ -194,7 +194,7 @@ def test_dashboard_link_is_filtered_to_the_alert() -> None:
         "to": ["2026-11-20T13:00:00Z"],
         "alert": ["volume|Acme|platform=mastodon|lang=en"],
     }
-    assert explain(alert(), dataclasses.replace(CTX, base_url=None)).link is None
+    assert explain(alert(), dataclasses.replace(CTX, dashboard_url=None)).link is None
 
 
 def test_digest_puts_the_most_severe_first_and_counts_the_rest() -> None:
