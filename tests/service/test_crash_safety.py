@@ -141,7 +141,9 @@ async def test_sigkill_mid_ingest_loses_nothing_and_duplicates_nothing(
     try:
         posts = await store.get(sorted(final))
         assert len(posts) == len(expected)
-        series = await store.series(SeriesQuery(kind="brand", step=timedelta(days=1)), END - timedelta(days=5), END + timedelta(days=1))
+        series = await store.series(
+            SeriesQuery(kind="brand", step=timedelta(days=1)), END - timedelta(days=5), END + timedelta(days=1)
+        )
         totals = {s.subject: sum(b.count for b in s.buckets) for s in series}
         for brand in BRANDS:
             mentioning = sum(brand.name in p.enrichment.brands for p in posts)

@@ -39,7 +39,7 @@ def alert_context(settings: Settings) -> AlertContext:
     """Brands (their languages), display clock and dashboard URL for explaining alerts."""
     web_config = settings.web
     base = web_config.public_url or f"http://{web_config.host}:{web_config.port}"
-    return AlertContext(brands=tuple(settings.brands), clock=settings.display.clock(), base_url=base)
+    return AlertContext(brands=tuple(settings.brands), clock=settings.display.clock(), dashboard_url=base)
 
 
 class Service:
@@ -82,7 +82,7 @@ class Service:
         self._stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, self.settings.web.host, self.settings.web.port)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1] if site._server else self.settings.web.port  # type: ignore[union-attr]
+        port = runner.addresses[0][1]
         self.url = f"http://{self.settings.web.host}:{port}/"
         return self.url
 

@@ -116,7 +116,12 @@ def demo_config(base_url: str, db_path: Path, options: DemoOptions) -> dict[str,
                 "backfill": f"{options.days + 1}d",
                 "max_pages": 1000,
             },
-            {"type": "rss", "name": "news", "feeds": [f"{base_url}/feeds/news.xml"], "backfill": f"{options.days + 1}d"},
+            {
+                "type": "rss",
+                "name": "news",
+                "feeds": [f"{base_url}/feeds/news.xml"],
+                "backfill": f"{options.days + 1}d",
+            },
         ],
         "detectors": [{"type": "volume_spike", "name": "mention-spike"}],
         "notifiers": [

@@ -327,7 +327,9 @@ def as_post(post: DemoPost, source: str = "synthetic") -> Post:
         text=post.text,
         title=post.title,
         created_at=post.created_at,
-        author=Author(id=post.author.id, handle=post.author.handle, name=post.author.name, followers=post.author.followers),
+        author=Author(
+            id=post.author.id, handle=post.author.handle, name=post.author.name, followers=post.author.followers
+        ),
         lang=post.lang,
         hashtags=post.hashtags,
         engagement=Engagement(likes=post.likes, reposts=post.reposts, replies=post.replies),
