@@ -20,7 +20,8 @@ from typing import Any
 
 import structlog
 from aiohttp import web
-from alerts.engine import AlertContext, AlertEngine
+from alerts.engine import AlertEngine
+from alerts.explain import AlertContext
 from crawlers.http import create_session
 
 from trendwatch.config import Settings
@@ -32,6 +33,13 @@ from trendwatch.service.web import create_app
 from trendwatch.timeutil import utcnow
 
 log = structlog.get_logger(__name__)
+
+
+def alert_context(settings: Settings) -> AlertContext:
+    """Brands (their languages), display clock and dashboard URL for explaining alerts."""
+    web_config = settings.web
+    base = web_config.public_url or f"http://{web_config.host}:{web_config.port}"
+    return AlertContext(brands=tuple(settings.brands), clock=settings.display.clock(), dashboard_url=base)
 
 
 class Service:
@@ -55,7 +63,7 @@ class Service:
             self.sources = plugins.build_sources(settings, self.session)
             self.detectors = plugins.build_detectors(settings)
             self.notifiers = plugins.build_notifiers(settings, self.session)
-            self.engine = AlertEngine(self.store, self.detectors, self.notifiers, self.alert_context())
+            self.engine = AlertEngine(self.store, self.detectors, self.notifiers, alert_context(settings))
         except BaseException:
             await stack.aclose()
             raise
@@ -66,11 +74,6 @@ class Service:
     ) -> None:
         await self._stack.aclose()
 
-    def alert_context(self) -> AlertContext:
-        web_config = self.settings.web
-        base = web_config.public_url or f"http://{web_config.host}:{web_config.port}"
-        return AlertContext(brands=self.settings.brands, clock=self.settings.display.clock(), dashboard_url=base)
-
     async def start_web(self) -> str:
         """Start the web server; returns its base URL (port 0 picks a free port)."""
         app = create_app(self.store, self.settings, self.health)
@@ -79,7 +82,7 @@ class Service:
         self._stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, self.settings.web.host, self.settings.web.port)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1] if site._server else self.settings.web.port  # type: ignore[union-attr]
+        port = runner.addresses[0][1]
         self.url = f"http://{self.settings.web.host}:{port}/"
         return self.url
 

@@ -22,7 +22,7 @@ import structlog
 from crawlers.source import Source
 from indexer.store import Store
 from trendwatch.config import IngestConfig
-from trendwatch.metrics import INGEST_QUEUE, POSTS_DROPPED, POSTS_FETCHED, POSTS_STORED
+from trendwatch.metrics import INGEST_QUEUE, POSTS_DROPPED, POSTS_STORED
 from trendwatch.models import EnrichedPost, Enrichment, Post
 
 log = structlog.get_logger(__name__)
@@ -87,7 +87,6 @@ class Pipeline:
         cursor: Any = await self.store.get_state(key)
         total = IngestResult()
         async for batch in source.fetch(cursor):
-            POSTS_FETCHED.labels(source=source.name).inc(len(batch.posts))
             if batch.posts:
                 total += await self.ingest(batch.posts)
             await self.store.set_state(key, batch.cursor)

@@ -43,7 +43,7 @@ def create_app(store: Store, settings: Settings, health: Health | None = None) -
     app.router.add_get("/health", health_view)
     app.router.add_get("/metrics", metrics_view)
     app.router.add_get("/api/overview", overview_view)
-    app.router.add_get("/static/plotly.min.js", lambda _: web.FileResponse(plotly_js()))
+    app.router.add_get("/static/plotly.min.js", plotly_view)
     app.router.add_static("/static/", STATIC)
     return app
 
@@ -66,6 +66,10 @@ def _token_guard(settings: Settings) -> Any:
 
 async def page(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
+
+
+async def plotly_view(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(plotly_js(), headers={"Cache-Control": "public, max-age=86400"})
 
 
 async def health_view(request: web.Request) -> web.Response:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from trendwatch.models import Author, Engagement, Post
 from trendwatch.timeutil import floor_time
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -313,3 +314,23 @@ def generate(end: datetime, *, days: int = 7, seed: int = 7, scale: float = 1.0)
         hour += HOUR
     posts.sort(key=lambda p: (p.created_at, p.seq))
     return Stream(tuple(posts), start, end, incident_start, incident_end)
+
+
+def as_post(post: DemoPost, source: str = "synthetic") -> Post:
+    """The `Post` a source would have mapped from this synthetic post (for benchmarks and tests)."""
+    from trendwatch.service.demo.server import status_id
+
+    return Post(
+        id=f"{post.platform}:{status_id(post)}",
+        platform=post.platform,
+        source=source,
+        text=post.text,
+        title=post.title,
+        created_at=post.created_at,
+        author=Author(
+            id=post.author.id, handle=post.author.handle, name=post.author.name, followers=post.author.followers
+        ),
+        lang=post.lang,
+        hashtags=post.hashtags,
+        engagement=Engagement(likes=post.likes, reposts=post.reposts, replies=post.replies),
+    )
