@@ -48,8 +48,9 @@ from alerts.lifecycle import DEFAULT_POLICY, LifecyclePolicy, State, is_open, st
 from trendwatch.errors import DeliveryError, StoreError
 from trendwatch.metrics import ALERTS, NOTIFICATIONS
 from trendwatch.models import Alert, Drivers, Series, SeriesQuery
+from trendwatch.timeutil import floor_time
 
-__all__ = ["AlertContext", "AlertEngine", "AlertStore"]
+__all__ = ["AlertContext", "AlertEngine", "AlertStore", "next_run"]
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +76,20 @@ class AlertStore(Protocol):
     async def set_state(self, key: str, value: Any) -> None: ...
 
     async def record_alert(self, alert: Alert) -> None: ...
+
+
+def next_run(detector: Detector, now: datetime, settle: timedelta = timedelta(seconds=1)) -> datetime:
+    """When to run `detector` next so it sees each bucket as soon as it is complete.
+
+    Detectors judge the last *complete* bucket, so a run just after a bucket closes (plus
+    `settle`, for posts of that bucket still being committed) alerts within one interval of
+    the posts that caused it; an unaligned loop can take up to two. Runs are aligned to the
+    larger of the detector's interval and its bucket width, on the epoch grid the store uses.
+    Pass the time of the previous run as `now`: if that run was slow, the slot it overran is
+    then already due, and no bucket is skipped.
+    """
+    every = max(detector.interval, detector.query.step)
+    return floor_time(now - settle, every) + every + settle
 
 
 def alert_key(key: str) -> str:

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
-from alerts.engine import AlertEngine, outbox_key, pending_key
+from alerts.engine import AlertEngine, next_run, outbox_key, pending_key
 from alerts.explain import AlertContext, Notification
 from alerts.lifecycle import LifecyclePolicy
 from alerts.notifiers.base import BaseNotifier, NotifierOptions
@@ -321,3 +321,13 @@ async def test_a_crash_while_building_a_digest_sends_it_once(
     assert await engine.retry_deliveries(T0 + timedelta(hours=2)) == 0
     [got] = bodies(channels)
     assert len(got["alerts"]) == 2
+
+
+def test_next_run_is_just_after_the_next_bucket_closes() -> None:
+    detector = ThresholdDetector()  # 5-minute buckets, 5-minute interval
+    settle = timedelta(seconds=1)
+    assert next_run(detector, T0 + timedelta(minutes=2), settle) == T0 + timedelta(minutes=5, seconds=1)
+    assert next_run(detector, T0 + timedelta(seconds=1), settle) == T0 + timedelta(minutes=5, seconds=1)
+    assert next_run(detector, T0 + timedelta(seconds=0.5), settle) == T0 + timedelta(seconds=1), "this bucket's run"
+    detector.interval = timedelta(minutes=15)
+    assert next_run(detector, T0 + timedelta(minutes=2), settle) == T0 + timedelta(minutes=15, seconds=1)
