@@ -1,7 +1,7 @@
 """Alerting speed: detector throughput and end-to-end alert latency.
 
     python bench/alerts.py                       # 1,000 brands x 30 days; 5 latency trials
-    python bench/alerts.py --brands 100 --days 7 --trials 3     # quicker
+    python bench/alerts.py --brands 100 --days 7 --trials 3 --interval 10   # quicker
     python bench/alerts.py --skip-latency        # throughput only (or --skip-throughput)
 
 Throughput: the registered volume-spike detector (`volume_spike`, service defaults: 5-minute
@@ -301,7 +301,9 @@ def main() -> None:
     parser.add_argument("--brands", type=int, default=1000, help="brands for the throughput run (default 1000)")
     parser.add_argument("--days", type=int, default=30, help="days of 5-minute buckets per brand (default 30)")
     parser.add_argument("--trials", type=int, default=5, help="latency trials (default 5)")
-    parser.add_argument("--interval", type=float, default=10.0, help="latency run: bucket width = detector interval, s")
+    parser.add_argument(
+        "--interval", type=float, default=30.0, help="latency run: bucket width = detector interval, s (30)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
