@@ -190,8 +190,9 @@ class BlueskySource(TimelinePoller):
             cursor = optional(body, "cursor", kind=str)
             if cursor:
                 return Page(posts, more=bool(posts), token=cursor)
-            # No cursor with a full page: the ~10k ceiling. Go on below the oldest post with `until`.
-            return Page(posts, more=len(posts) >= self.options.limit, token=_UNTIL if posts else None)
+            # No cursor: the end of the results, or the ~10k ceiling of one query. Asking once more
+            # below the oldest post with `until` tells them apart (it comes back empty at the end).
+            return Page(posts, more=bool(posts), token=_UNTIL if posts else None)
 
         return page
 

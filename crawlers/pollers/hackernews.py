@@ -1,9 +1,11 @@
 """`hackernews`: Hacker News stories and comments matching keywords, through the Algolia search API.
 
 One query per keyword: `GET /api/v1/search_by_date?query=<keyword>&tags=(story,comment)`,
-newest first, narrowed with `numericFilters=created_at_i>=...,created_at_i<=...` — the item's
-creation time is the cursor (ties broken by the item id), so paging never depends on page numbers
-that shift as new items arrive. No credentials; Algolia allows about 10,000 requests an hour.
+newest first, narrowed with `numericFilters=created_at_i>=...,created_at_i<=...`. The item's
+creation time is the cursor (ties broken by the item id); within one descent the pages are
+those of a query whose upper bound is fixed at the descent's top second, so new items cannot
+shift them, and Algolia's limit of 1,000 hits per query is passed by moving the bound down.
+No credentials; Algolia allows about 10,000 requests an hour.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from trendwatch.models import Author, Engagement, Post
 from trendwatch.timeutil import Duration
 
 PLATFORM = "hackernews"
+MAX_HITS = 1000  # Algolia's pagination limit for one query
 Kind = Literal["story", "comment"]
 
 
@@ -74,14 +77,19 @@ class HackerNewsSource(TimelinePoller):
         tags = opts.kinds[0] if len(opts.kinds) == 1 else "(" + ",".join(opts.kinds) + ")"
 
         async def page(window: Window) -> Page:
+            # Within a descent, pages of one fixed query (created_at_i <= the descent's top second):
+            # page numbers are stable there, and they get through a second with more items than a page.
+            bound, number = _parse_token(window.token)
+            if bound is None and window.before is not None:
+                bound = window.before[0]
             filters = []
             if window.after is not None:
                 filters.append(f"created_at_i>={window.after[0]}")
             elif window.since is not None:
                 filters.append(f"created_at_i>={int(window.since.timestamp())}")
-            if window.before is not None:
-                filters.append(f"created_at_i<={window.before[0]}")
-            params = {"query": keyword, "tags": tags, "hitsPerPage": opts.hits_per_page}
+            if bound is not None:
+                filters.append(f"created_at_i<={bound}")
+            params: dict[str, Any] = {"query": keyword, "tags": tags, "hitsPerPage": opts.hits_per_page, "page": number}
             if filters:
                 params["numericFilters"] = ",".join(filters)
             fetched = await fetch(self.session, f"{opts.api}/api/v1/search_by_date", params=params)
@@ -89,9 +97,24 @@ class HackerNewsSource(TimelinePoller):
             hits = body.get("hits") if isinstance(body, dict) else None
             if not isinstance(hits, list):
                 raise BadPayload(f"{fetched.where} returned no list of hits", reason="unexpected_shape")
-            return Page(hits, more=len(hits) >= opts.hits_per_page)
+            if len(hits) < opts.hits_per_page:
+                return Page(hits, more=False)
+            times = [h["created_at_i"] for h in hits if isinstance(h, dict) and isinstance(h.get("created_at_i"), int)]
+            if bound is None:
+                bound = max(times, default=None)
+            if (number + 1) * opts.hits_per_page >= MAX_HITS and times:
+                return Page(hits, more=True, token=f"{min(times)}:0")  # Algolia serves 1,000 hits per query
+            return Page(hits, more=True, token=f"{bound}:{number + 1}")
 
         return page
+
+
+def _parse_token(token: str | None) -> tuple[int | None, int]:
+    """ "<second>:<page>" -> (second, page); no token -> (None, 0)."""
+    if not token:
+        return None, 0
+    second, _, number = token.partition(":")
+    return int(second), int(number or 0)
 
 
 def mark(raw: Any) -> Mark:

@@ -14,6 +14,7 @@ listings of www.reddit.com (about 10 a minute, and Reddit may refuse unauthentic
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Sequence
@@ -89,6 +90,7 @@ class RedditSource(TimelinePoller):
     def __init__(self, name: str, options: RedditOptions, session: aiohttp.ClientSession) -> None:
         self._token: str | None = None
         self._token_expires = 0.0
+        self._token_lock = asyncio.Lock()
         super().__init__(name, options, session)
 
     def streams(self) -> Sequence[Stream]:
@@ -108,31 +110,36 @@ class RedditSource(TimelinePoller):
         return bool(self.options.client_id)
 
     async def _auth_headers(self) -> dict[str, str]:
+        """The bearer header, getting an application-only token first when there is none (or it is old)."""
         if not self.authenticated:
             return {}
-        if self._token is None or time.monotonic() > self._token_expires:
-            secret = self.options.client_secret.get_secret_value() if self.options.client_secret else ""
-            fetched = await fetch(
-                self.session,
-                self.options.token_url,
-                method="POST",
-                data={"grant_type": "client_credentials"},
-                headers={"Authorization": aiohttp.BasicAuth(self.options.client_id or "", secret).encode()},
-                credential=f"the {self.name} source's client_id/client_secret",
-            )
-            body = fetched.json()
-            token = body.get("access_token") if isinstance(body, dict) else None
-            if not isinstance(token, str):
-                said = body.get("error") if isinstance(body, dict) else body
-                raise AuthError(
-                    f"{fetched.where} gave no access token ({said!r}): check the {self.name} source's "
-                    "client_id/client_secret",
-                    reason="auth",
-                )
-            expires = body.get("expires_in")
-            self._token = token
-            self._token_expires = time.monotonic() + (expires if isinstance(expires, int | float) else 3600) - 60
+        async with self._token_lock:  # queries run side by side: one token request for all of them
+            if self._token is None or time.monotonic() > self._token_expires:
+                await self._new_token()
         return {"Authorization": f"bearer {self._token}"}
+
+    async def _new_token(self) -> None:
+        secret = self.options.client_secret.get_secret_value() if self.options.client_secret else ""
+        fetched = await fetch(
+            self.session,
+            self.options.token_url,
+            method="POST",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": aiohttp.encode_basic_auth(self.options.client_id or "", secret)},
+            credential=f"the {self.name} source's client_id/client_secret",
+        )
+        body = fetched.json()
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str):
+            said = body.get("error") if isinstance(body, dict) else body
+            raise AuthError(
+                f"{fetched.where} gave no access token ({said!r}): check the {self.name} source's "
+                "client_id/client_secret",
+                reason="auth",
+            )
+        expires = body.get("expires_in")
+        self._token = token
+        self._token_expires = time.monotonic() + (expires if isinstance(expires, int | float) else 3600) - 60
 
     def _listing(self, key: str, path: str, params: dict[str, Any], kind: str) -> Stream:
         async def page(window: Window) -> Page:
@@ -166,6 +173,16 @@ class RedditSource(TimelinePoller):
 def mark(raw: Any) -> Mark:
     """Reddit ids are base-36 counters: larger is newer."""
     return (int(ident(raw, "id"), 36),)
+
+
+def _url(raw: Any, permalink: str | None, comment: bool) -> str | None:
+    if permalink:
+        return f"https://www.reddit.com{permalink}"
+    link = text_of(raw, "link_id")
+    if comment and link and link.startswith("t3_"):  # older comment listings carry no permalink
+        where = f"r/{sub}/" if (sub := text_of(raw, "subreddit")) else ""
+        return f"https://www.reddit.com/{where}comments/{link[3:]}/_/{ident(raw, 'id')}/"
+    return None
 
 
 def _base36(number: int) -> str:
@@ -208,7 +225,7 @@ def to_post(raw: Any, source: str = PLATFORM) -> Post:
         title=title,
         created_at=timestamp(raw.get("created_utc", raw.get("created")), "created_utc"),
         edited_at=timestamp(edited) if isinstance(edited, int | float) and not isinstance(edited, bool) else None,
-        url=f"https://www.reddit.com{permalink}" if permalink else None,
+        url=_url(raw, permalink, comment),
         author=Author(
             id=text_of(raw, "author_fullname") or str(author_name),
             handle=author_name,

@@ -200,9 +200,12 @@ class Timeline:
             except ITEM_ERRORS as exc:
                 self.poller.skip("malformed_item", f"{type(exc).__name__}: {exc}", query=self.key)
                 continue
-            if hw is not None and (mark[0] < hw.mark[0] or hw.collected(mark)):
-                crossed = True  # we are back in what was collected before
-                continue
+            if hw is not None:
+                if mark[0] < hw.mark[0] or (len(mark) == 1 and mark == hw.mark):
+                    crossed = True  # back in what was collected before: nothing older is new
+                    continue
+                if hw.collected(mark):
+                    continue  # a tie of the newest collected second; others of it may still be new
             # Already collected in this descent: the platform's bound was inclusive or ignored, or
             # its cursor is an offset that new posts have pushed down.
             if descent is not None and (mark[0] > descent.pos.mark[0] or descent.pos.collected(mark)):
@@ -235,9 +238,11 @@ class Timeline:
             if upper is not None:
                 hw = hw.merge(upper) if hw else upper
             return _State(hw=hw, floor=st.floor), posts, True
-        if not ordered:
-            assert descent is not None
-            return _State(hw=hw, floor=st.floor, descent=_Descent(descent.upper, descent.pos, page.token)), posts, False
+        if not ordered:  # nothing new on this page, but the platform's cursor moved on: follow it
+            kept = descent or (_Descent(hw, hw, None) if hw else None)
+            if kept is None:
+                return _State(hw=hw, floor=st.floor), posts, True
+            return _State(hw=hw, floor=st.floor, descent=_Descent(kept.upper, kept.pos, page.token)), posts, False
         assert upper is not None
         pos = _Edge.of(ordered, ordered[-1], also=descent.pos if descent else None)
         return _State(hw=hw, floor=st.floor, descent=_Descent(upper, pos, page.token)), posts, False

@@ -42,6 +42,7 @@ from trendwatch.timeutil import Duration, utcnow
 
 PLATFORM = "x"
 RECENT = timedelta(days=7)
+MIN_PAGE = 10
 TWEET_FIELDS = (
     "created_at,public_metrics,lang,entities,author_id,conversation_id,referenced_tweets,edit_history_tweet_ids"
 )
@@ -94,10 +95,10 @@ class XSource(TimelinePoller):
     def _search(self, query: str) -> Any:
         async def page(window: Window) -> Page:
             opts = self.options
-            self.budget.check(1)
+            self.budget.check(MIN_PAGE)  # X's smallest page: stopping early never overspends
             params: dict[str, Any] = {
                 "query": query,
-                "max_results": min(opts.limit, max(10, self.budget.remaining)),
+                "max_results": min(opts.limit, self.budget.remaining),
                 "tweet.fields": TWEET_FIELDS,
                 "expansions": "author_id",
                 "user.fields": USER_FIELDS,
