@@ -103,7 +103,7 @@ async def _wait_for(db: Path, condition, seconds: float) -> set[str]:  # type: i
     deadline = asyncio.get_running_loop().time() + seconds
     ids: set[str] = set()
     while asyncio.get_running_loop().time() < deadline:
-        if os.path.exists(db):
+        if await asyncio.to_thread(db.exists):
             ids = await _stored_ids(db)
             if condition(ids):
                 return ids
