@@ -11,6 +11,7 @@ from crawlers.pollers.reddit import RedditSource
 from crawlers.pollers.rss import RssSource
 from crawlers.pollers.x import XSource
 from crawlers.pollers.youtube import YouTubeSource
+from crawlers.spiders.sources import TelegramSource, WebsiteSource
 from trendwatch.registry import Registry
 
 SOURCES: Registry[Any] = Registry("source")
@@ -23,3 +24,8 @@ SOURCES.register("reddit", RedditSource)
 SOURCES.register("hackernews", HackerNewsSource)
 SOURCES.register("youtube", YouTubeSource)
 SOURCES.register("x", XSource)
+
+# BEGIN spiders (crawlers/spiders/: Scrapy in its own process, one child per round)
+SOURCES.register("telegram", TelegramSource)
+SOURCES.register("website", WebsiteSource)
+# END spiders
