@@ -18,6 +18,11 @@ Contract between the components (the sentiment component runs last):
   "positive") and `doc._.brand_sentiment` (dict brand name -> score) are set by sentiment.
 
 Defaults are immutable (tuples, None) because spaCy shares an extension's default between docs.
+
+`get(doc, name)` / `put(doc, name, value)` read and write the same values as `doc._.name`
+without building spaCy's `Underscore` proxy each time (~2.5 µs per access, which adds up at
+10,000 posts per second); tests check that both views agree. `text(doc)` is the Doc's text as
+the tokenizer received it, kept by `nlp.pipeline` so it need not be re-joined from the tokens.
 """
 
 from __future__ import annotations
@@ -46,6 +51,35 @@ _DEFAULTS: dict[str, Any] = {
     SENTIMENT_LABEL: "neutral",
     BRAND_SENTIMENT: None,
 }
+
+
+TEXT_KEY = "trendwatch.text"
+"""`doc.user_data` key under which the pipeline keeps the Doc's text."""
+
+
+def _key(name: str) -> tuple[str, str, None, None]:
+    return ("._.", name, None, None)  # how spaCy's Underscore stores doc._.<name>
+
+
+_KEYS = {name: _key(name) for name in _DEFAULTS}
+
+
+def get(doc: Doc, name: str) -> Any:
+    """`doc._.<name>` (or its default), without the Underscore proxy."""
+    data: dict[Any, Any] = doc.user_data
+    return data.get(_KEYS[name], _DEFAULTS[name])
+
+
+def put(doc: Doc, name: str, value: Any) -> None:
+    """`doc._.<name> = value`, without the Underscore proxy."""
+    data: dict[Any, Any] = doc.user_data
+    data[_KEYS[name]] = value
+
+
+def text(doc: Doc) -> str:
+    """The Doc's text (kept by the pipeline's tokenizer; joined from the tokens otherwise)."""
+    kept = doc.user_data.get(TEXT_KEY)
+    return kept if kept is not None else doc.text
 
 
 def register() -> None:
