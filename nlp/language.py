@@ -5,13 +5,15 @@ evidence for; that class is stored as the lexeme's LANG attribute (so `token.lan
 `است`, "en" for `the`). Deciding a post is then one C-level count over its tokens
 (`doc.count_by(LANG)`) and a few comparisons — no per-token Python.
 
-Word classes: `fa` (Persian-only letters پ چ ژ گ, a Persian function word, a `می‌` verb or a
-`‌ها` plural), `ar` (an Arabic function word, or an `ال`-prefixed word that is not a Persian
-word), `arabic` (other Arabic-script words), `ur` (Urdu-only letters), `en` (an English function
-word), `finglish` (a Persian function word in Latin letters: `kheili`, `mikham`), `latin_other`
-(a function word of another Latin-script language: `der`, `que`, `est`), `latin` (other Latin
-words), `script_other` (Cyrillic, CJK, Hebrew, Devanagari, ...) and "" (no letters: numbers,
-punctuation, emoji, URLs, @mentions).
+Word classes: `ur` (Urdu-only letters ٹ ڈ ڑ ں ے), `fa` (Persian-only letters پ چ ژ گ, a
+Persian function word, a `می‌` verb or a `‌ها` plural), `ar` (an Arabic function word, or an
+`ال`-prefixed word that is not a Persian word), `arabic` (other Arabic-script words), `en` (an
+English function word), `finglish` (a Persian function word in Latin letters: `kheili`,
+`mikham`), `latin_other` (a function word of another Latin-script language: `der`, `que`,
+`est`, or a letter English does not use: ü, ñ, ş), `latin` (other Latin words), `script_other`
+(Cyrillic, CJK, Hebrew, Devanagari, ...) and "" (no letters: numbers, punctuation, emoji, URLs,
+@mentions). Besides words, each Arabic-only letter of the *raw* text (ة أ إ ؤ, which
+normalisation folds away) counts as an Arabic cue.
 
 Decision: Arabic-script words count double against Latin ones (Persian posts are full of Latin
 brand names; English posts rarely contain Persian words). If Arabic script wins, the post is
@@ -22,6 +24,8 @@ letters at all, give "other". Accuracy is measured by tests/nlp/test_language_ac
 """
 
 from __future__ import annotations
+
+import re
 
 from spacy.attrs import LANG  # type: ignore[import-not-found]
 from spacy.language import Language
@@ -52,8 +56,9 @@ EN_WORDS = frozenset(
 LATIN_OTHER_WORDS = frozenset(
     """el la los las que del y es por para con una le les des du et est pas je vous nous ce
     der und das ist nicht ich mit sie ein eine auf für zu von dem den ja auch sich wir
-    il di che non sono per della gli het een van niet ik zijn
-    não é um uma com os yang dan ini itu tidak dengan bir ve bu için değil och att är jag""".split()  # noqa: SIM905
+    il di che non sono per della gli het een van niet ik zijn en este esta pero muy hay
+    não é um uma com os muito você yang dan ini itu tidak dengan bir ve bu için değil och att är
+    jag""".split()  # noqa: SIM905
 )
 FINGLISH_WORDS = frozenset(
     """ke va az ro hast nist kheili kheyli khaili kheily chera chon vali mikham mikhay mikhad
@@ -62,6 +67,12 @@ FINGLISH_WORDS = frozenset(
 )
 
 _FA_LETTERS = frozenset("پچژگ")
+_NOT_ENGLISH_LETTERS = frozenset("àáâãäåæçèéêëìíîïðñòóôõöøùúûüýþÿßğışœčřšžźżłńőű")
+ARABIC_MARKS = re.compile("[\u0629\u0623\u0625\u0624]")
+"""ة أ إ ؤ: letters Arabic writes and Persian hardly ever does (ى is not one: Persian keyboards
+type it for a final ی). Normalisation folds them away,
+so the tokenizer counts them in the raw text (`doc.user_data[ARABIC_MARKS_KEY]`)."""
+ARABIC_MARKS_KEY = "trendwatch.arabic_marks"
 _UR_LETTERS = frozenset("ٹڈڑںےۓ")
 
 
@@ -79,19 +90,19 @@ def word_class(word: str) -> str:
         return ""
     lower = body.lower()
     if _is_arabic_letter(first):
+        if not _UR_LETTERS.isdisjoint(body):
+            return "ur"
         if not _FA_LETTERS.isdisjoint(body) or lower in FA_WORDS:
             return "fa"
         if lower.startswith(("می" + ZWNJ, "نمی" + ZWNJ)) or lower.endswith((ZWNJ + "ها", ZWNJ + "های")):
             return "fa"
-        if not _UR_LETTERS.isdisjoint(body):
-            return "ur"
         if lower in AR_WORDS or (lower.startswith("ال") and len(lower) > 3 and lower not in FA_AL_WORDS):
             return "ar"
         return "arabic"
     if first.isascii() or "\u00c0" <= first <= "\u024f":
         if lower in EN_WORDS:
             return "en"
-        if lower in LATIN_OTHER_WORDS:
+        if lower in LATIN_OTHER_WORDS or not _NOT_ENGLISH_LETTERS.isdisjoint(lower):
             return "latin_other"
         if lower in FINGLISH_WORDS:
             return "finglish"
@@ -107,11 +118,12 @@ class LanguageDetector:
         self._ids = {name: strings.add(name) for name in _CLASSES}
 
     def __call__(self, doc: Doc) -> Doc:
-        ext.put(doc, ext.LANG, self.decide(doc.count_by(LANG)))
+        ext.put(doc, ext.LANG, self.decide(doc.count_by(LANG), doc.user_data.get(ARABIC_MARKS_KEY, 0)))
         return doc
 
-    def decide(self, counts: dict[int, int]) -> str:
+    def decide(self, counts: dict[int, int], arabic_marks: int = 0) -> str:
         n = {name: counts.get(key, 0) for name, key in self._ids.items()}
+        n["ar"] += arabic_marks
         arabic = n["fa"] + n["ar"] + n["arabic"] + n["ur"]
         latin = n["en"] + n["latin_other"] + n["finglish"] + n["latin"]
         other = n["script_other"]

@@ -29,6 +29,7 @@ from spacy.tokens import Doc
 from nlp import brands, language
 from nlp import extensions as ext
 from nlp import topics as _topics  # noqa: F401  (registers trendwatch_topics)
+from nlp.language import ARABIC_MARKS, ARABIC_MARKS_KEY
 from nlp.normalise import fold, normalise
 from nlp.stopwords import is_stop
 from nlp.tokens import make_tokenizer
@@ -45,15 +46,19 @@ too small for Persian vocabularies; the pipeline is rebuilt periodically, which 
 
 
 class NormalisingTokenizer:
-    """Normalises the text, then tokenises it: the Doc text is the normalised text."""
+    """Normalises the text, then tokenises it: the Doc text is the normalised text. Also keeps
+    the count of Arabic-only letters of the raw text for the language component."""
 
     def __init__(self, tokenizer: Any) -> None:
         self.tokenizer = tokenizer
 
     def __call__(self, text: str) -> Doc:
+        marks = 0 if text.isascii() else len(ARABIC_MARKS.findall(text))
         text = normalise(text)
         doc: Doc = self.tokenizer(text)
         doc.user_data[ext.TEXT_KEY] = text
+        if marks:
+            doc.user_data[ARABIC_MARKS_KEY] = marks
         return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:

@@ -7,7 +7,8 @@ pinned by a test in tests/nlp/test_tokens.py):
 - hashtags `#دیجی_کالا`, `#Kindle2`, `#دیجی‌کالا` (letters, digits, `_` joiners and ZWNJ; at
   least one letter), mentions `@user`, `@user@instance.social`, `@name.bsky.social`, and
   cashtags `$GM` stay whole; a trailing `:` `!` `.` is split off them;
-- URLs (spaCy's URL pattern) and emoticons (`:)`, `:-(`, `<3`, spaCy's list) stay whole;
+- URLs (spaCy's URL pattern) and emoticons (`:)`, `:-(`, `<3`, spaCy's list) stay whole, and
+  an emoticon glued to the end of a word is split off (`Safeway!(:` -> `Safeway`, `!`, `(:`);
 - every emoji sequence is its own token, also when glued to words (`great😍😍` -> 3 tokens);
   skin tones, variation selectors and ZWJ sequences (👩‍💻) stay inside their emoji;
 - Persian ZWNJ compounds (`می‌خواهم`, `کتاب‌ها`) are one token: ZWNJ never splits;
@@ -48,7 +49,8 @@ MENTION_IN_TEXT = re.compile(_WORD_START + MENTION)
 _OPEN = "([{\"'«‹“‘`*~¿¡<"
 _CLOSE = ")]}\"'»›”,;:%*~>،؛"
 _PREFIX = re.compile(f"^(?:[{re.escape(_OPEN)}]|([!?,;،؛])\\1*|\\.{{2,}}|…|[$€£¥﷼](?=\\d)|{EMOJI})")
-_SUFFIX = re.compile(f"(?:([!?.؟])\\1*|…|[{re.escape(_CLOSE)}]|'s|{EMOJI})$")
+_EMOTICON_END = r"[:;=8][-'^]?[()\[\]DPpOo/|*3]|[()\[\]][-'^]?[:;=8]"
+_SUFFIX = re.compile(f"(?:{_EMOTICON_END}|([!?.؟])\\1*|…|[{re.escape(_CLOSE)}]|'s|{EMOJI})$")
 _INFIX = re.compile(
     f"(?<=[^\\W_])[-/](?=[^\\W_])|(?<=[^\\W\\d_])[,،](?=[^\\W\\d_])|\\.{{2,}}|…|(?<=[^\\W_])[!?؟]+(?=[^\\W_])|{EMOJI}"
 )

@@ -57,6 +57,12 @@ def test_emoticons_stay_whole(tokenizer: Tokens) -> None:
     assert tokenizer("perfect :) sad :-( love <3 =]") == ["perfect", ":)", "sad", ":-(", "love", "<3", "=]"]
 
 
+def test_an_emoticon_glued_to_a_word_splits_off(tokenizer: Tokens) -> None:
+    assert tokenizer("Safeway!(: yay") == ["Safeway", "!", "(:", "yay"]
+    assert tokenizer("great:) ok;-)") == ["great", ":)", "ok", ";-)"]
+    assert tokenizer("Go:D") == ["Go", ":D"]
+
+
 def test_each_emoji_is_a_token_even_when_glued(tokenizer: Tokens) -> None:
     assert tokenizer("great😍😍love") == ["great", "😍", "😍", "love"]
     assert tokenizer("عالی🔥") == ["عالی", "🔥"]
