@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from trendwatch.service.commands import config_cmd
+from trendwatch.service.commands import config_cmd, enrich
 
-COMMAND_MODULES: list[ModuleType] = [config_cmd]
+COMMAND_MODULES: list[ModuleType] = [config_cmd, enrich]
