@@ -11,6 +11,7 @@ from trendwatch.service.commands import (
     config_cmd,
     crawl,
     demo_cmd,
+    enrich,
     run_cmd,
 )
 
@@ -19,4 +20,5 @@ COMMAND_MODULES: list[ModuleType] = [
     run_cmd,
     config_cmd,
     crawl,
+    enrich,
 ]
