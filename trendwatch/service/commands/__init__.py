@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from trendwatch.service.commands import config_cmd
+from trendwatch.service.commands import config_cmd, dashboards
 
-COMMAND_MODULES: list[ModuleType] = [config_cmd]
+COMMAND_MODULES: list[ModuleType] = [config_cmd, dashboards]
