@@ -10,6 +10,7 @@ from types import ModuleType
 from trendwatch.service.commands import (
     config_cmd,
     crawl,
+    dashboards,
     demo_cmd,
     enrich,
     run_cmd,
@@ -21,4 +22,5 @@ COMMAND_MODULES: list[ModuleType] = [
     config_cmd,
     crawl,
     enrich,
+    dashboards,
 ]
