@@ -21,16 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.console import Console
+from rich.table import Table
 
-from indexer.plugins import STORES  # noqa: E402
-from nlp.enricher import build_enricher  # noqa: E402
-from trendwatch.config import BrandConfig, IngestConfig, NlpConfig  # noqa: E402
-from trendwatch.models import EnrichedPost, Post  # noqa: E402
-from trendwatch.service.demo.synthetic import BRANDS, as_post, generate  # noqa: E402
-from trendwatch.service.enrichment import EnrichmentPool  # noqa: E402
-from trendwatch.service.pipeline import Pipeline  # noqa: E402
+from indexer.plugins import STORES
+from nlp.enricher import build_enricher
+from trendwatch.config import BrandConfig, IngestConfig, NlpConfig
+from trendwatch.models import EnrichedPost, Post
+from trendwatch.service.demo.synthetic import BRANDS, as_post, generate
+from trendwatch.service.enrichment import EnrichmentPool
+from trendwatch.service.pipeline import Pipeline
 
 
 def synthetic_posts(count: int) -> list[Post]:

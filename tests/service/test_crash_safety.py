@@ -99,11 +99,11 @@ async def _stored_ids(db: Path) -> set[str]:
         await store.close()
 
 
-async def _wait_for(db: Path, condition, timeout: float) -> set[str]:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_for(db: Path, condition, seconds: float) -> set[str]:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + seconds
     ids: set[str] = set()
     while asyncio.get_running_loop().time() < deadline:
-        if db.exists():
+        if await asyncio.to_thread(db.exists):
             ids = await _stored_ids(db)
             if condition(ids):
                 return ids

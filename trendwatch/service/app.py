@@ -20,10 +20,10 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+
 from alerts.engine import AlertEngine
 from alerts.explain import AlertContext
 from crawlers.http import create_session
-
 from trendwatch.config import Settings
 from trendwatch.service import plugins
 from trendwatch.service.enrichment import EnrichmentPool

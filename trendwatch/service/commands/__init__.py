@@ -10,7 +10,9 @@ from types import ModuleType
 from trendwatch.service.commands import (
     config_cmd,
     crawl,
+    dashboards,
     demo_cmd,
+    enrich,
     run_cmd,
 )
 
@@ -19,4 +21,6 @@ COMMAND_MODULES: list[ModuleType] = [
     run_cmd,
     config_cmd,
     crawl,
+    enrich,
+    dashboards,
 ]

@@ -39,7 +39,7 @@ from trendwatch.service.demo.server import DemoServer
 from trendwatch.service.demo.synthetic import BRANDS, HOUR, Stream, generate
 from trendwatch.timeutil import floor_time, utcnow
 
-WEBHOOK_SECRET = "demo-secret"  # noqa: S105 - a fixed secret for a local, offline demo
+WEBHOOK_SECRET = "demo-secret"
 WARM_UP = timedelta(days=2)  # detectors need some history before their verdicts mean anything
 
 
