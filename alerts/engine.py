@@ -420,7 +420,9 @@ class AlertEngine:
             id=entry["id"],
             attempts=attempts,
             reason=reason,
+            retryable=retryable,
             retry_at=next_at.isoformat(),
+            error=str(error)[:300],
         )
         await self.store.set_state(
             key,
