@@ -12,11 +12,13 @@ from trendwatch.service.commands import (
     crawl,
     demo_cmd,
     run_cmd,
+    sources,
 )
 
 COMMAND_MODULES: list[ModuleType] = [
     demo_cmd,
     run_cmd,
     config_cmd,
+    sources,
     crawl,
 ]
