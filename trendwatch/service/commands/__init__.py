@@ -10,7 +10,9 @@ from types import ModuleType
 from trendwatch.service.commands import (
     config_cmd,
     crawl,
+    dashboards,
     demo_cmd,
+    enrich,
     run_cmd,
     sources,
 )
@@ -21,4 +23,6 @@ COMMAND_MODULES: list[ModuleType] = [
     config_cmd,
     sources,
     crawl,
+    enrich,
+    dashboards,
 ]
