@@ -64,6 +64,7 @@ class FakeChannel:
     messages: dict[int, FakeMessage] = field(default_factory=dict)
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # served before any page
     always: int | None = None  # a status served for every request
+    top_extra: str = ""  # raw HTML added to the newest page (e.g. a malformed message)
 
     def add(self, message: FakeMessage) -> None:
         self.messages[message.id] = message
@@ -79,6 +80,8 @@ class FakeChannel:
                 f'data-before="{shown[0]}"></a></div>'
             )
         body = "\n".join(self._message(self.messages[i]) for i in shown)
+        if before is None:
+            body += self.top_extra
         return CHANNEL_PAGE.format(
             channel=self.username, title=html.escape(self.title), subscribers=self.subscribers, more=more, messages=body
         )
