@@ -22,10 +22,12 @@ from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import aiohttp
 import structlog
+from pydantic import BaseModel
 
 from crawlers.source import Batch, Cursor
 from crawlers.spiders import telegram, website
@@ -65,6 +67,20 @@ class RoundStats:
         return (self.finished or time.monotonic()) - self.started
 
 
+def _plain(value: Any) -> Any:
+    """Options as JSON for the child, durations as seconds. (Not `model_dump`: the Duration
+    serialiser writes whole seconds, and a 300ms download delay must reach the child as 0.3.)"""
+    if isinstance(value, BaseModel):
+        return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
 class SpiderSource:
     """Shared machinery of the spider sources; subclasses name their spider and read its events."""
 
@@ -96,7 +112,7 @@ class SpiderSource:
         spec = CrawlSpec(
             spider=self.spider,
             source=self.name,
-            options=self.options.model_dump(mode="json"),
+            options=_plain(self.options),
             cursor=cursor,
             user_agent=self.user_agent,
             timeout=self.timeout,

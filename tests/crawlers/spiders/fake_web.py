@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (HTML templates keep Telegram's markup on its own lines)
 """A local web the spiders crawl in tests: t.me/s channel previews and two small websites.
 
 One real aiohttp server, run in a background thread so several tests (each of which starts a
@@ -332,6 +333,7 @@ class Seen:
     query: str
     user_agent: str
     at: float
+    host: str = ""
 
 
 class FakeWeb:
@@ -367,9 +369,8 @@ class FakeWeb:
 
     @web.middleware
     async def _record(self, request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
-        self.requests.append(
-            Seen(request.path, request.query_string, request.headers.get("User-Agent", ""), time.monotonic())
-        )
+        agent = request.headers.get("User-Agent", "")
+        self.requests.append(Seen(request.path, request.query_string, agent, time.monotonic(), request.host))
         return await handler(request)
 
     async def _robots(self, request: web.Request) -> web.Response:
@@ -418,14 +419,17 @@ class FakeWeb:
             text=self.sites.news_article(self.url, int(name.removesuffix(".html"))), content_type="text/html"
         )
 
+    # Sitemaps list URLs on the host they were asked from (tests reach the blog as "localhost",
+    # a second host beside 127.0.0.1, to check per-site politeness).
     async def _sitemap_index(self, request: web.Request) -> web.Response:
-        return web.Response(text=self.sites.sitemap_index(self.url), content_type="application/xml")
+        return web.Response(text=self.sites.sitemap_index(f"http://{request.host}"), content_type="application/xml")
 
     async def _sitemap_posts(self, request: web.Request) -> web.Response:
-        return web.Response(text=self.sites.sitemap_posts(self.url), content_type="application/xml")
+        return web.Response(text=self.sites.sitemap_posts(f"http://{request.host}"), content_type="application/xml")
 
     async def _sitemap_pages(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.sites.sitemap_pages(self.url), content_type="application/x-gzip")
+        body = self.sites.sitemap_pages(f"http://{request.host}")
+        return web.Response(body=body, content_type="application/x-gzip")
 
     async def _blog_post(self, request: web.Request) -> web.Response:
         name = request.match_info["name"].removesuffix(".html")
