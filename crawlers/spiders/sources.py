@@ -95,8 +95,9 @@ class SpiderSource:
         self.interval = options.interval  # type: ignore[attr-defined]
         defaults = HttpConfig()
         self.user_agent = str(session.headers.get("User-Agent") or defaults.user_agent)
-        total = session.timeout.total
-        self.timeout = float(total) if total else defaults.timeout.total_seconds()
+        timeout = session.timeout  # per request: the shared session bounds each read, not the whole call
+        seconds = timeout.total or timeout.sock_read or timeout.sock_connect
+        self.timeout = float(seconds) if seconds else defaults.timeout.total_seconds()
         self.stats = RoundStats()
         self.log = structlog.get_logger(__name__).bind(source=name, type=self.spider)
 

@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (HTML templates keep Telegram's markup on its own lines)
 """A local web the spiders crawl in tests: t.me/s channel previews and two small websites.
 
 One real aiohttp server, run in a background thread so several tests (each of which starts a

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-import aiohttp
 from prometheus_client import REGISTRY
 
+from crawlers.http import create_session
 from crawlers.source import Batch
 from crawlers.spiders.sources import RoundStats, SpiderSource
+from trendwatch.config import HttpConfig
 from trendwatch.models import Post
 
 USER_AGENT = "trendwatch-tests/1.0 (+https://example.invalid/trendwatch)"
@@ -50,7 +52,7 @@ def run_round(
     (the consumer closes the generator, which stops the child process)."""
 
     async def go() -> Round:
-        async with aiohttp.ClientSession(headers={"User-Agent": USER_AGENT}) as session:
+        async with create_session(HttpConfig(user_agent=USER_AGENT, timeout=timedelta(seconds=10))) as session:
             source = source_cls(name, options, session)
             batches: list[Batch] = []
             error: Exception | None = None

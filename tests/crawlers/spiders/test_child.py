@@ -7,18 +7,21 @@ from __future__ import annotations
 import asyncio
 import sys
 import textwrap
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import aiohttp
 import orjson
 import pytest
 
+from crawlers.http import create_session
 from crawlers.spiders.child import SpiderProcess
 from crawlers.spiders.items import Problem, Summary
 from crawlers.spiders.options import TelegramOptions, WebsiteOptions
 from crawlers.spiders.protocol import CrawlSpec
 from crawlers.spiders.sources import TelegramSource, WebsiteSource
 from tests.crawlers.spiders.rounds import metric, run_round
+from trendwatch.config import HttpConfig
 from trendwatch.errors import SourceError
 
 SUMMARY = '{"type": "summary", "finish_reason": "finished", "ok_responses": 1}'
@@ -202,9 +205,9 @@ async def test_sources_decline_without_channels_or_sites() -> None:
 
 
 async def test_user_agent_and_timeout_come_from_the_shared_session() -> None:
-    timeout = aiohttp.ClientTimeout(total=12)
-    async with aiohttp.ClientSession(headers={"User-Agent": "tw/9"}, timeout=timeout) as session:
+    config = HttpConfig(user_agent="tw/9 (+https://example.invalid)", timeout=timedelta(seconds=7))
+    async with create_session(config) as session:
         source = TelegramSource("t", TelegramOptions(channels=["durov"]), session)
-    assert source.user_agent == "tw/9"
-    assert source.timeout == 12.0
-    assert source.interval.total_seconds() == 15 * 60
+    assert source.user_agent == "tw/9 (+https://example.invalid)"
+    assert source.timeout == 7.0
+    assert source.interval == timedelta(minutes=15)
