@@ -139,7 +139,9 @@ class BrandMatcher:
             matches += self._exact(doc, as_spans=True)
         if self._has_exclusions:
             matches = self._without_exclusions(matches)
-        doc.spans[ext.BRAND_SPANS] = filter_spans(matches) if len(matches) > 1 else matches
+        spans = filter_spans(matches) if len(matches) > 1 else matches
+        doc.spans[ext.BRAND_SPANS] = spans
+        doc.user_data[ext.MENTIONS_KEY] = tuple((s.label_, s.start, s.end, s.start_char, s.end_char) for s in spans)
         return doc
 
     @staticmethod

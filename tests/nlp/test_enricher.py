@@ -82,12 +82,15 @@ def test_one_bad_post_does_not_fail_the_batch() -> None:
     assert ENRICH_FAILURES.labels(reason="ValueError")._value.get() == before + 1
 
 
-def test_pipeline_is_rebuilt_after_enough_posts() -> None:
-    enricher = PipelineEnricher(NlpConfig(), BRANDS, rebuild_every=3)
+def test_pipeline_is_rebuilt_when_its_string_store_has_grown() -> None:
+    enricher = PipelineEnricher(NlpConfig(), BRANDS, string_budget=20)
     first: Any = enricher.nlp
-    enricher([post(f"word{i} Snapp", i) for i in range(3)])
-    assert enricher.nlp is first
-    out = enricher([post("Snapp again", 9)])
+    enricher([post("Snapp again and again", 0)])
+    assert enricher.nlp is first  # a few new strings: within the budget
+    enricher([post(" ".join(f"word{i}" for i in range(30)), 1)])
+    assert enricher.nlp is first  # over budget now: the rebuild happens before the next batch
+    out = enricher([post("Snapp", 2)])
     assert enricher.nlp is not first
+    assert enricher.rebuilds == 1
     assert out[0].brands == ("Snapp",)
     assert "word1" not in enricher.nlp.vocab.strings
