@@ -107,4 +107,6 @@ def register() -> None:
             Doc.set_extension(name, default=default)
 
 
+register_extensions = register  # the name nlp.sentiment uses
+
 register()

@@ -97,13 +97,26 @@ def build_pipeline(config: NlpConfig, brand_list: Sequence[BrandConfig]) -> Lang
     return nlp
 
 
+SENTIMENT_MODULES = ("nlp.sentiment", "nlp.sentiment.components")
+"""Modules that register the sentiment factories when imported (the first that exists wins)."""
+
+
+def sentiment_available(factory: str) -> bool:
+    """Whether the sentiment factory is registered, importing `nlp.sentiment` to register it."""
+    for module in SENTIMENT_MODULES:
+        if Language.has_factory(factory):
+            return True
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module.startswith(exc.name):
+                raise  # the sentiment package exists but one of its imports is missing: a real error
+    return Language.has_factory(factory)
+
+
 def _add_sentiment(nlp: Language, config: NlpConfig) -> None:
     factory = SENTIMENT_FACTORIES[config.sentiment]
-    try:
-        importlib.import_module("nlp.sentiment")
-    except ModuleNotFoundError as exc:
-        if exc.name != "nlp.sentiment":
-            raise
+    if not sentiment_available(factory):
         log.warning("sentiment component not installed; sentiment stays neutral", factory=factory)
         return
     settings: dict[str, Any] = {}
