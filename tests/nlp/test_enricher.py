@@ -10,6 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.enricher import ENRICH_FAILURES, PipelineEnricher, build_enricher, post_text
+from nlp.pipeline import SENTIMENT_FACTORIES, sentiment_available
 from tests.nlp.conftest import post
 from trendwatch.config import BrandConfig, NlpConfig
 from trendwatch.models import Enrichment
@@ -94,3 +95,43 @@ def test_pipeline_is_rebuilt_when_its_string_store_has_grown() -> None:
     assert enricher.rebuilds == 1
     assert out[0].brands == ("Snapp",)
     assert "word1" not in enricher.nlp.vocab.strings
+
+
+SENTIMENT = pytest.mark.skipif(
+    not sentiment_available(SENTIMENT_FACTORIES["lexicon"]),
+    reason="the sentiment component (nlp.sentiment) is not installed",
+)
+
+
+@SENTIMENT
+def test_sentiment_runs_last_and_brand_names_are_not_sentiment_words() -> None:
+    enricher = build_enricher(NlpConfig(), [BrandConfig(name="United Airlines", aliases=["United"])])
+    assert isinstance(enricher, PipelineEnricher)
+    assert enricher.nlp.pipe_names[-1] == SENTIMENT_FACTORIES["lexicon"]
+    neutral, positive, negative = enricher(
+        [
+            post("flying United tomorrow", 0),
+            post("I love this airline, great crew", 1),
+            post("awful delay, never again", 2),
+        ]
+    )
+    assert neutral.brands == ("United Airlines",)
+    assert neutral.sentiment_label == "neutral"  # VADER alone scores "united" as positive
+    assert positive.sentiment_label == "positive"
+    assert negative.sentiment_label == "negative"
+
+
+@SENTIMENT
+def test_per_brand_sentiment_reaches_the_enrichment() -> None:
+    enricher = build_enricher(NlpConfig(), [BrandConfig(name="Snapp"), BrandConfig(name="Tapsi")])
+    (e,) = enricher([post("Snapp was great, unlike Tapsi which was terrible", 0)])
+    assert e.brands == ("Snapp", "Tapsi")
+    assert e.brand_sentiment["Snapp"] > 0 > e.brand_sentiment["Tapsi"]
+
+
+def test_without_the_sentiment_component_scores_stay_neutral() -> None:
+    enricher = PipelineEnricher(NlpConfig(), BRANDS)
+    if SENTIMENT_FACTORIES["lexicon"] in enricher.nlp.pipe_names:
+        enricher.nlp.remove_pipe(SENTIMENT_FACTORIES["lexicon"])
+    (e,) = enricher([post("I love Snapp so much", 0)])
+    assert (e.sentiment, e.sentiment_label, dict(e.brand_sentiment)) == (0.0, "neutral", {})
