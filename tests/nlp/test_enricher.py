@@ -135,3 +135,27 @@ def test_without_the_sentiment_component_scores_stay_neutral() -> None:
         enricher.nlp.remove_pipe(SENTIMENT_FACTORIES["lexicon"])
     (e,) = enricher([post("I love Snapp so much", 0)])
     assert (e.sentiment, e.sentiment_label, dict(e.brand_sentiment)) == (0.0, "neutral", {})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bad \ud800 surrogate",
+        "😍" * 5000,
+        "\u200c" * 50,
+        "!!!???...,,,",
+        "\u202b\u200fسلام\u202c",
+        "nul \x00 byte \x07 bell",
+        "x" * 120_000,
+        "#" * 300 + "@" * 300,
+        "ﷺ ﷲ ﻻ",
+        "\n\n\n",
+    ],
+)
+def test_nasty_texts_are_enriched_without_failures(enricher: PipelineEnricher, text: str) -> None:
+    before = sum(sample.value for metric in ENRICH_FAILURES.collect() for sample in metric.samples)
+    (e,) = enricher([post(text)])
+    assert e.lang in ("fa", "en", "ar", "other")
+    e.text.encode("utf-8")  # raises UnicodeEncodeError if the text could not be stored
+    after = sum(sample.value for metric in ENRICH_FAILURES.collect() for sample in metric.samples)
+    assert after == before
