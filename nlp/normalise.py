@@ -23,8 +23,8 @@ Rules of `normalise`, in order (each is pinned by a test in tests/nlp/test_norma
    أ إ ٱ -> ا, ؤ -> و); Arabic diacritics, Quranic marks and tatweel removed; Persian and
    Arabic-Indic digits to ASCII (and ٪ to %); Arabic presentation forms (ﻻ, ﺑ, ...) to letters;
    full-width Latin to ASCII; the typographic apostrophe ’ to '; invisible controls (ZWSP, LRM,
-   RLM, bidi embeddings, BOM, soft hyphen) and lone surrogates removed; exotic spaces to a plain
-   space.
+   RLM, bidi embeddings, BOM, soft hyphen), control characters and lone surrogates removed;
+   exotic spaces to a plain space.
 4. ZWJ is kept only inside emoji sequences (👩‍💻); elsewhere it is removed.
 5. ZWNJ (half-space): doubled ones become one; a ZWNJ not between two Arabic-script letters
    (stray, next to a space or at a word edge) is removed.
@@ -91,6 +91,8 @@ def _letter_table() -> dict[int, str | None]:
         table[cp] = chr(cp - 0xFEE0)
     for cp in range(0xD800, 0xE000):  # lone surrogates (from broken JSON escapes) cannot be encoded
         table[cp] = None
+    for cp in [*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0)]:
+        table[cp] = None  # C0/C1 control characters (NUL, BEL, ESC, ...); tab and newlines are mapped above
     return table
 
 
