@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 from pypdf import PdfReader
 
@@ -22,7 +23,7 @@ from tests.service.test_report import DAY, UNTIL, ReportWorld, open_world
 from trendwatch.errors import DeliveryError
 from trendwatch.metrics import NOTIFICATIONS
 from trendwatch.service.report.locale import strip_bidi
-from trendwatch.service.report.schedule import ScheduledReport, send_scheduled_report
+from trendwatch.service.report.schedule import ReportEmail, ScheduledReport, send_scheduled_report
 
 __all__ = ["smtp", "tls_files"]
 
@@ -151,3 +152,20 @@ def test_the_configuration_is_checked() -> None:
     ]:
         with pytest.raises(ValidationError, match=message):
             ScheduledReport.model_validate(bad)
+
+
+def test_the_example_configuration_is_a_valid_schedule() -> None:
+    """deploy/config.example.yaml's (commented) report block parses into a ScheduledReport."""
+    text = (Path(__file__).resolve().parents[2] / "deploy" / "config.example.yaml").read_text(encoding="utf-8")
+    block = text.split("# BEGIN report", 1)[1].split("# END report", 1)[0]
+    lines = [line[1:] for line in block.splitlines() if line.startswith(("#report:", "#  "))]
+    data = yaml.safe_load("\n".join(lines))
+    parsed = ScheduledReport.model_validate(data["report"])
+    assert parsed.email.to == ["strategy@example.com"]
+    assert parsed.email.password is not None
+    assert parsed.email.password.get_secret_value() == "${TRENDWATCH_SMTP_PASSWORD}"
+    assert set(ScheduledReport.model_fields) == set(data["report"])
+    assert set(parsed.email.model_fields_set) | {"port", "ca_file"} >= set(data["report"]["email"]) - {
+        "port",
+        "ca_file",
+    }
