@@ -377,9 +377,12 @@ class _Writer:
         rounded = round(n, -1) if n >= 100 else round(n)
         return self.numbers.integer(rounded)
 
-    def item(self, term: TermCount, by_count: bool = False) -> str:
+    def item(self, term: TermCount, by_count: bool = False, prefix: str = "") -> str:
+        text = clean(term.term)
+        if prefix and not text.startswith(prefix):
+            text = prefix + text  # the store keeps hashtags without their '#'
         return str(self.words["item"]).format(
-            term=self.v(clean(term.term)), n=self.v(self.numbers.integer(term.count if by_count else term.authors))
+            term=self.v(text), n=self.v(self.numbers.integer(term.count if by_count else term.authors))
         )
 
     # ---- the parts of an explanation
@@ -462,13 +465,13 @@ class _Writer:
         out: list[DriverList] = []
         drivers = alert.drivers
         if drivers is not None:
-            for name, terms, by_count in (
-                ("hashtags", drivers.hashtags, False),
-                ("terms", drivers.terms, False),
-                ("authors", drivers.authors, True),
+            for name, terms, by_count, prefix in (
+                ("hashtags", drivers.hashtags, False, "#"),
+                ("terms", drivers.terms, False, ""),
+                ("authors", drivers.authors, True, ""),
             ):
                 if terms:
-                    items = tuple(self.item(t, by_count) for t in terms[:DRIVER_ITEMS])
+                    items = tuple(self.item(t, by_count, prefix) for t in terms[:DRIVER_ITEMS])
                     out.append(DriverList(labels[name], items))
         if alert.related:
             out.append(DriverList(labels["related"], tuple(self.v(clean(r)) for r in alert.related[:DRIVER_ITEMS])))

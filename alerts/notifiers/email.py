@@ -19,7 +19,7 @@ from typing import ClassVar
 
 import aiohttp
 import aiosmtplib
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from alerts.explain import Explanation, Notification, strip_bidi
 from alerts.notifiers.base import BaseNotifier, DeliveryFailed, NotifierOptions
@@ -37,6 +37,11 @@ class EmailOptions(NotifierOptions):
     to: list[str] = Field(default_factory=list, description="Recipients.")
     subject_prefix: str = Field("[trendwatch]", description="Put before every subject.")
     ca_file: Path | None = Field(None, description="CA bundle to verify the server with (default: system CAs).")
+
+    @field_validator("host", "username", "password", "sender", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> EmailOptions:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import aiohttp
 import orjson
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from alerts.codec import alert_to_json
 from alerts.explain import Notification, strip_bidi
@@ -36,6 +36,11 @@ class WebhookOptions(NotifierOptions):
         None, description="HMAC-SHA256 key for the signature header; e.g. ${WEBHOOK_SECRET}."
     )
     headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers.")
+
+    @field_validator("url", "secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 def sign(secret: bytes, timestamp: int, body: bytes) -> str:

@@ -25,11 +25,11 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol
 
 import aiohttp
 import structlog
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from yarl import URL
 
 from crawlers.source import Batch, Cursor
@@ -55,6 +55,10 @@ def base_url(value: str) -> str:
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"{value!r} is not an http(s) base URL")
     return text
+
+
+#: An http(s) base URL option, normalised by `base_url`.
+BaseUrl = Annotated[str, AfterValidator(base_url)]
 
 
 class PollerOptions(PluginOptions):
@@ -156,15 +160,25 @@ class Poller(ABC):
     def load_cursor(self, cursor: Cursor | None) -> dict[str, Any]:
         """Query states from a saved cursor; one of unknown shape starts over, with a warning."""
         if cursor is None:
+            self.restore({})
             return {}
         if isinstance(cursor, dict) and cursor.get("v") == CURSOR_VERSION and isinstance(cursor.get("queries"), dict):
+            self.restore(cursor)
             queries: dict[str, Any] = cursor["queries"]
             return {key: queries[key] for key in self.queries if key in queries}
         self.log.warning("cursor not understood; starting over with the backfill", cursor_type=type(cursor).__name__)
+        self.restore({})
         return {}
 
     def dump_cursor(self, states: dict[str, Any]) -> Cursor:
-        return {"v": CURSOR_VERSION, "queries": dict(states)}
+        return {"v": CURSOR_VERSION, "queries": dict(states), **self.shared_state()}
+
+    def restore(self, cursor: dict[str, Any]) -> None:  # noqa: B027 (a hook: most pollers keep none)
+        """Take back source-wide state (beside the queries) from a saved cursor; none by default."""
+
+    def shared_state(self) -> dict[str, Any]:
+        """Source-wide state to save with every batch (e.g. a quota spent today); none by default."""
+        return {}
 
     async def fetch(self, cursor: Cursor | None) -> AsyncIterator[Batch]:
         """One round over every query; see the module docstring for ordering and failures."""

@@ -23,7 +23,7 @@ from pydantic import Field, SecretStr, field_validator
 from yarl import URL
 
 from crawlers.http import fetch
-from crawlers.pollers.base import PagedOptions, Poller, Stream, base_url
+from crawlers.pollers.base import BaseUrl, PagedOptions, Stream
 from crawlers.pollers.raw import (
     count,
     field,
@@ -38,7 +38,7 @@ from crawlers.pollers.raw import (
     timestamp,
     unique,
 )
-from crawlers.pollers.timeline import Mark, Page, Timeline, Window
+from crawlers.pollers.timeline import Mark, Page, Timeline, TimelinePoller, Window
 from trendwatch.errors import BadPayload, DropPost
 from trendwatch.models import Author, Engagement, Post
 from trendwatch.timeutil import Duration
@@ -47,7 +47,7 @@ PLATFORM = "mastodon"
 
 
 class MastodonOptions(PagedOptions):
-    instances: list[str] = Field(
+    instances: list[BaseUrl] = Field(
         default_factory=lambda: ["https://mastodon.social"], description="Instance base URLs to read from."
     )
     hashtags: list[str] = Field(default_factory=list, description="Hashtags to follow (with or without '#').")
@@ -65,11 +65,6 @@ class MastodonOptions(PagedOptions):
     limit: int = Field(40, ge=1, le=40, description="Statuses per page (Mastodon allows up to 40).")
     interval: Duration = Field(timedelta(minutes=2), description="Time between rounds.")
 
-    @field_validator("instances")
-    @classmethod
-    def _instances(cls, values: list[str]) -> list[str]:
-        return [base_url(v) for v in values]
-
     @field_validator("hashtags")
     @classmethod
     def _tags(cls, values: list[str]) -> list[str]:
@@ -80,7 +75,7 @@ class MastodonOptions(PagedOptions):
         return tags
 
 
-class MastodonSource(Poller):
+class MastodonSource(TimelinePoller):
     platform = PLATFORM
     Options = MastodonOptions
     description = "Mastodon hashtag and public/local timelines on any instances; search with a token"
@@ -149,16 +144,7 @@ class MastodonSource(Poller):
                 more, token_ = len(statuses) >= self.options.limit, None
             return Page(statuses, more=more, token=token_)
 
-        return Timeline(
-            key,
-            self,
-            page=page,
-            mark=mark,
-            to_post=lambda raw: to_post(raw, source=self.name),
-            keep=keep,
-            backfill=self.options.backfill,
-            max_pages=self.options.max_pages,
-        )
+        return self.timeline(key, page=page, mark=mark, to_post=lambda raw: to_post(raw, source=self.name), keep=keep)
 
 
 def mark(raw: Any) -> Mark:

@@ -10,12 +10,15 @@ Most platforms list matching posts newest first and page towards older ones (Mas
 - each page is one `Step`: its posts, and a state recording the descent's position, so a
   restart resumes mid-descent exactly where the last committed page ended;
 - when the descent ends, its top becomes the new high-water mark. Posts published while a
-  descent was under way are above its top; the next descent picks them up.
+  descent was under way are above its top; the next descent picks them up (in the same round
+  when the descent was resumed from a saved cursor, so a restart catches up at once).
 
-Items are ordered by a platform-specific `Mark` (a tuple: the numeric id, or (time, id)), so
-the platform's filters can be inclusive or even ignored: whatever is at or below `hw`, or at or
-above the descent's position, is dropped here. `max_pages` bounds one round; a long backfill
-continues in the next one.
+Items are ordered by a platform-specific `Mark` (a tuple: the numeric id, or (time, id)) that
+must follow the platform's own order; so the platform's filters can be inclusive or even ignored,
+and its cursor may be an offset that new posts push down: whatever is at or below `hw`, or at or
+above the descent's position, is dropped here. Ties on the first component (the same second)
+are told apart by identity: each edge keeps the marks collected at its first component.
+`max_pages` bounds one round; a long backfill continues in the next one.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from crawlers.pollers.base import ITEM_ERRORS, Poller, Step
+from crawlers.pollers.base import ITEM_ERRORS, PagedOptions, Poller, Step
 from trendwatch.errors import DropPost
 from trendwatch.models import Post
 from trendwatch.timeutil import utcnow
@@ -59,15 +62,47 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class _Edge:
+    """A position in the order: `mark`, plus every collected mark sharing its first component
+    (items of the same second, say), so ties are told apart by identity rather than by order."""
+
+    mark: Mark
+    ties: frozenset[Mark]
+
+    @classmethod
+    def of(cls, marks: Sequence[Mark], at: Mark, also: _Edge | None = None) -> _Edge:
+        ties = {m for m in marks if m[0] == at[0]}
+        if also is not None and also.mark[0] == at[0]:
+            ties |= also.ties
+        return cls(at, frozenset(ties))
+
+    def collected(self, mark: Mark) -> bool:
+        """Already collected, as far as this edge can tell: beyond it, or one of its ties."""
+        return mark[0] == self.mark[0] and mark in self.ties
+
+    def merge(self, other: _Edge) -> _Edge:
+        if other.mark[0] != self.mark[0]:
+            return other if other.mark[0] > self.mark[0] else self
+        return _Edge(max(self.mark, other.mark), self.ties | other.ties)
+
+    def dump(self) -> dict[str, Any]:
+        return {"mark": list(self.mark), "ties": sorted(list(t) for t in self.ties)}
+
+    @classmethod
+    def load(cls, data: Any) -> _Edge:
+        return cls(tuple(data["mark"]), frozenset(tuple(t) for t in data["ties"]))
+
+
+@dataclass(frozen=True, slots=True)
 class _Descent:
-    upper: Mark
-    pos: Mark
+    upper: _Edge
+    pos: _Edge
     token: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class _State:
-    hw: Mark | None = None
+    hw: _Edge | None = None
     floor: datetime | None = None
     descent: _Descent | None = None
 
@@ -78,9 +113,9 @@ class _State:
         try:
             descent = data.get("descent")
             return cls(
-                hw=tuple(data["hw"]) if data.get("hw") is not None else None,
+                hw=_Edge.load(data["hw"]) if data.get("hw") else None,
                 floor=datetime.fromisoformat(data["floor"]) if data.get("floor") else None,
-                descent=_Descent(tuple(descent["upper"]), tuple(descent["pos"]), descent.get("token"))
+                descent=_Descent(_Edge.load(descent["upper"]), _Edge.load(descent["pos"]), descent.get("token"))
                 if descent
                 else None,
             )
@@ -89,9 +124,9 @@ class _State:
 
     def dump(self) -> dict[str, Any]:
         return {
-            "hw": list(self.hw) if self.hw is not None else None,
+            "hw": self.hw.dump() if self.hw else None,
             "floor": self.floor.isoformat() if self.floor else None,
-            "descent": {"upper": list(self.descent.upper), "pos": list(self.descent.pos), "token": self.descent.token}
+            "descent": {"upper": self.descent.upper.dump(), "pos": self.descent.pos.dump(), "token": self.descent.token}
             if self.descent
             else None,
         }
@@ -100,9 +135,10 @@ class _State:
 class Timeline:
     """One query against a newest-first API (a `Stream`). See the module docstring.
 
-    `page(window)` asks the platform; `mark(raw)` orders an item; `to_post(raw)` maps it (one
-    post, or several: a video and its comments); `keep(post)` filters (keywords) after the
-    position has advanced past the item. The poller counts and skips items that fail to map.
+    `page(window)` asks the platform; `mark(raw)` orders an item; `expand(raws)` (optional)
+    fetches details for the items that are new, in order; `to_post(raw)` maps one (to a post, or
+    several: a video and its comments); `keep(post)` filters (keywords) after the position has
+    moved past the item. The poller counts and skips items that fail to map.
     """
 
     def __init__(
@@ -114,6 +150,7 @@ class Timeline:
         mark: Callable[[Any], Mark],
         to_post: Callable[[Any], Post | Sequence[Post]],
         keep: Callable[[Post], bool] | None = None,
+        expand: Callable[[list[Any]], Awaitable[list[Any]]] | None = None,
         backfill: timedelta,
         max_pages: int,
         clock: Callable[[], datetime] = utcnow,
@@ -124,6 +161,7 @@ class Timeline:
         self.mark = mark
         self.to_post = to_post
         self.keep = keep or (lambda post: True)
+        self.expand = expand
         self.backfill = backfill
         self.max_pages = max_pages
         self.clock = clock
@@ -132,18 +170,21 @@ class Timeline:
         st = _State.load(state)
         if st.hw is None and st.floor is None:
             st = _State(floor=self.clock() - self.backfill)
+        started_here = st.descent is None
         for _ in range(self.max_pages):
             st, posts, done = await self._page(st)
             yield Step(tuple(posts), st.dump())
             if done:
-                return
+                if started_here:
+                    return
+                started_here = True  # a descent resumed from the cursor ended: catch up from the top
 
     async def _page(self, st: _State) -> tuple[_State, list[Post], bool]:
-        descent = st.descent
-        first_backfill = st.hw is None
+        descent, hw = st.descent, st.hw
+        first_backfill = hw is None
         window = Window(
-            after=st.hw,
-            before=descent.pos if descent else None,
+            after=hw.mark if hw else None,
+            before=descent.pos.mark if descent else None,
             token=descent.token if descent else None,
             since=st.floor if first_backfill else None,
         )
@@ -159,17 +200,25 @@ class Timeline:
             except ITEM_ERRORS as exc:
                 self.poller.skip("malformed_item", f"{type(exc).__name__}: {exc}", query=self.key)
                 continue
-            if st.hw is not None and mark <= st.hw:
-                crossed = True
-                continue
-            if descent is not None and window.token is None and mark >= descent.pos:
+            if hw is not None:
+                if mark[0] < hw.mark[0] or (len(mark) == 1 and mark == hw.mark):
+                    crossed = True  # back in what was collected before: nothing older is new
+                    continue
+                if hw.collected(mark):
+                    continue  # a tie of the newest collected second; others of it may still be new
+            # Already collected in this descent: the platform's bound was inclusive or ignored, or
+            # its cursor is an offset that new posts have pushed down.
+            if descent is not None and (mark[0] > descent.pos.mark[0] or descent.pos.collected(mark)):
                 continue
             entries.setdefault(mark, raw)
-        ordered = sorted(entries.items(), key=lambda pair: pair[0], reverse=True)
+        ordered = sorted(entries, reverse=True)
+        raws = [entries[mark] for mark in ordered]
+        if self.expand is not None and raws:
+            raws = await self.expand(raws)  # details fetched for new items only (statistics, comments)
 
         posts: list[Post] = []
         floor_reached = False
-        for _, raw in ordered:
+        for raw in raws:
             mapped = self.poller.map_item(self.to_post, raw)
             if not mapped:
                 continue
@@ -178,10 +227,50 @@ class Timeline:
                 continue
             posts.extend(post for post in mapped if self.keep(post))
 
-        upper = descent.upper if descent else (ordered[0][0] if ordered else None)
-        done = not ordered or not page.more or crossed or floor_reached
+        upper = descent.upper if descent else None
+        if ordered:
+            top = _Edge.of(ordered, ordered[0])
+            upper = upper.merge(top) if upper else top
+        # A page of nothing new still moves on when the platform's cursor did (it was all seen).
+        moved = bool(ordered) or (page.token is not None and page.token != window.token)
+        done = not page.items or not moved or not page.more or crossed or floor_reached
         if done:
-            marks = [m for m in (st.hw, upper) if m is not None]
-            return _State(hw=max(marks) if marks else None, floor=st.floor), posts, True
+            if upper is not None:
+                hw = hw.merge(upper) if hw else upper
+            return _State(hw=hw, floor=st.floor), posts, True
+        if not ordered:  # nothing new on this page, but the platform's cursor moved on: follow it
+            kept = descent or (_Descent(hw, hw, None) if hw else None)
+            if kept is None:
+                return _State(hw=hw, floor=st.floor), posts, True
+            return _State(hw=hw, floor=st.floor, descent=_Descent(kept.upper, kept.pos, page.token)), posts, False
         assert upper is not None
-        return _State(hw=st.hw, floor=st.floor, descent=_Descent(upper, ordered[-1][0], page.token)), posts, False
+        pos = _Edge.of(ordered, ordered[-1], also=descent.pos if descent else None)
+        return _State(hw=hw, floor=st.floor, descent=_Descent(upper, pos, page.token)), posts, False
+
+
+class TimelinePoller(Poller):
+    """A poller whose queries are all `Timeline`s over a newest-first API."""
+
+    options: PagedOptions
+
+    def timeline(
+        self,
+        key: str,
+        *,
+        page: Callable[[Window], Awaitable[Page]],
+        mark: Callable[[Any], Mark],
+        to_post: Callable[[Any], Post | Sequence[Post]],
+        keep: Callable[[Post], bool] | None = None,
+        expand: Callable[[list[Any]], Awaitable[list[Any]]] | None = None,
+    ) -> Timeline:
+        return Timeline(
+            key,
+            self,
+            page=page,
+            mark=mark,
+            to_post=to_post,
+            keep=keep,
+            expand=expand,
+            backfill=self.options.backfill,
+            max_pages=self.options.max_pages,
+        )

@@ -151,3 +151,14 @@ def posts_of(batches: Sequence[Batch]) -> list[Post]:
 
 def ids_of(batches: Sequence[Batch]) -> list[str]:
     return [post.id for post in posts_of(batches)]
+
+
+async def collect_until_error(source: Any, cursor: Any = None) -> tuple[list[Batch], BaseException | None]:
+    """Run one round, keeping the batches yielded before it failed, and the failure (None if none)."""
+    batches: list[Batch] = []
+    try:
+        async for batch in source.fetch(cursor):
+            batches.append(batch)
+    except Exception as exc:
+        return batches, exc
+    return batches, None

@@ -24,6 +24,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from indexer.plugins import STORES
+from trendwatch.errors import StoreError
 from trendwatch.models import SeriesQuery
 from trendwatch.service.demo.server import DemoServer, status_id
 from trendwatch.service.demo.synthetic import BRANDS, generate
@@ -90,7 +91,7 @@ async def _start(config: Path, log: Path) -> asyncio.subprocess.Process:
 
 
 async def _stored_ids(db: Path) -> set[str]:
-    store = STORES.get("sqlite")(STORES.options_model("sqlite")(path=str(db)))
+    store = STORES.get("sqlite")(STORES.options_model("sqlite")(path=str(db), read_only=True))
     await store.open()
     try:
         since = END - timedelta(days=30)
@@ -104,7 +105,11 @@ async def _wait_for(db: Path, condition, seconds: float) -> set[str]:  # type: i
     ids: set[str] = set()
     while asyncio.get_running_loop().time() < deadline:
         if await asyncio.to_thread(db.exists):
-            ids = await _stored_ids(db)
+            try:
+                ids = await _stored_ids(db)
+            except StoreError:  # created but not migrated yet
+                await asyncio.sleep(0.2)
+                continue
             if condition(ids):
                 return ids
         await asyncio.sleep(0.2)

@@ -5,7 +5,6 @@ injected ahead of the real answers."""
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -13,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.crawlers.helpers import Responder, Seen
+from tests.crawlers.fakes.base import FakeApi
 
 
 def status(
@@ -63,13 +62,11 @@ def status(
 
 
 @dataclass
-class FakeMastodon:
+class FakeMastodon(FakeApi):
     statuses: list[dict[str, Any]] = field(default_factory=list)
     token: str | None = None
     link_headers: bool = True
     rate_limit: tuple[int, float] | None = None  # (remaining, seconds to reset)
-    inject: list[Responder] = field(default_factory=list)
-    requests: list[Seen] = field(default_factory=list)
 
     def add(self, *items: dict[str, Any]) -> None:
         self.statuses.extend(items)
@@ -80,13 +77,6 @@ class FakeMastodon:
         app.router.add_get("/api/v1/timelines/public", self.public)
         app.router.add_get("/api/v2/search", self.search)
         return app
-
-    async def _intercept(self, request: web.Request) -> web.StreamResponse | None:
-        self.requests.append(Seen(request.method, request.path, dict(request.query), dict(request.headers)))
-        if self.inject:
-            result = self.inject.pop(0)(request)
-            return await result if inspect.isawaitable(result) else result
-        return None
 
     def _ordered(self) -> list[dict[str, Any]]:
         return sorted(self.statuses, key=lambda s: int(s["id"]), reverse=True)
@@ -122,14 +112,14 @@ class FakeMastodon:
         return web.json_response(public if body is None else body(public), headers=headers)
 
     async def tag(self, request: web.Request) -> web.StreamResponse:
-        if (injected := await self._intercept(request)) is not None:
+        if (injected := await self.intercept(request)) is not None:
             return injected
         tag = request.match_info["tag"].lower()
         items = [s for s in self._ordered() if tag in [t["name"].lower() for t in s["tags"]]]
         return self._respond(request, self._page(request, items))
 
     async def public(self, request: web.Request) -> web.StreamResponse:
-        if (injected := await self._intercept(request)) is not None:
+        if (injected := await self.intercept(request)) is not None:
             return injected
         items = self._ordered()
         if request.query.get("local") == "true":
@@ -137,7 +127,7 @@ class FakeMastodon:
         return self._respond(request, self._page(request, items))
 
     async def search(self, request: web.Request) -> web.StreamResponse:
-        if (injected := await self._intercept(request)) is not None:
+        if (injected := await self.intercept(request)) is not None:
             return injected
         if self.token is None or request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.json_response({"error": "The access token is invalid"}, status=401)

@@ -260,7 +260,7 @@ async def quick() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.mark.parametrize("reason", sorted(JSON_FAILURES))
 async def test_every_failure_ends_a_single_query_round_with_its_reason(instance, fake, quick, reason) -> None:
     week(fake, count=12)
-    fake.inject = [JSON_FAILURES[reason]] * PERSISTENT
+    fake.fail(JSON_FAILURES[reason], times=PERSISTENT)
     src = source(instance, quick, hashtags=["digikala"], backfill="7d")
     with pytest.raises(SourceError) as caught:
         await collect(src)
@@ -272,7 +272,7 @@ async def test_a_failing_instance_is_counted_and_the_others_kept(aiohttp_server,
     good, bad = FakeMastodon(), FakeMastodon()
     made = week(good, count=12)
     week(bad, count=12)
-    bad.inject = [JSON_FAILURES[reason]] * PERSISTENT
+    bad.fail(JSON_FAILURES[reason], times=PERSISTENT)
     servers = [await aiohttp_server(good.app()), await aiohttp_server(bad.app())]
     name = f"two-{reason}"
     before = error_count(name, reason)
@@ -295,7 +295,7 @@ async def test_empty_results_are_not_an_error(instance, fake, session) -> None:
 async def test_a_json_object_instead_of_a_list_is_reported(instance, fake, session) -> None:
     from tests.crawlers.helpers import reply
 
-    fake.inject = [reply(b'{"error": "This method requires an authenticated user"}', content_type="application/json")]
+    fake.fail(reply(b'{"error": "This method requires an authenticated user"}', content_type="application/json"))
     with pytest.raises(SourceError) as caught:
         await collect(source(instance, session, hashtags=["x"]))
     assert caught.value.reason == "unexpected_shape"

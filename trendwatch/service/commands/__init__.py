@@ -12,6 +12,7 @@ from trendwatch.service.commands import (
     crawl,
     dashboards,
     demo_cmd,
+    enrich,
     run_cmd,
 )
 
@@ -20,5 +21,6 @@ COMMAND_MODULES: list[ModuleType] = [
     run_cmd,
     config_cmd,
     crawl,
+    enrich,
     dashboards,
 ]
