@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.sqlite import SqliteStore
 from trendwatch.registry import Registry
 
 STORES: Registry[Any] = Registry("store")
+STORES.register("sqlite", SqliteStore)

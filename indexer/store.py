@@ -7,7 +7,10 @@ engagement, edit time and enrichment but never adds a second row, so counts neve
 Series and term queries count posts by `created_at`, in UTC buckets aligned to the Unix epoch,
 over the half-open window [since, until). State is a small JSON key-value table for source
 cursors, alert suppression and notification outboxes, kept in the same store so it survives
-restarts together with the data it describes.
+restarts together with the data it describes; setting a key to None deletes it.
+
+`search` takes a query in the user query language (trendwatch.query) and raises
+QuerySyntaxError for one that does not parse; every other failure is a StoreError.
 """
 
 from __future__ import annotations
@@ -79,9 +82,17 @@ class Store(Protocol):
         """Posts matching a user query (the query language), newest first."""
         ...
 
-    async def get_state(self, key: str) -> Any | None: ...
+    async def get_state(self, key: str) -> Any | None:
+        """The JSON value saved under `key`, or None."""
+        ...
 
-    async def set_state(self, key: str, value: Any) -> None: ...
+    async def get_states(self, prefix: str) -> dict[str, Any]:
+        """Every saved key starting with `prefix` (e.g. "outbox:"), with its value, sorted by key."""
+        ...
+
+    async def set_state(self, key: str, value: Any) -> None:
+        """Save a JSON-serialisable value under `key` (durably, before returning); None deletes."""
+        ...
 
     async def record_alert(self, alert: Alert) -> None:
         """Append one lifecycle event of an alert (opened, updated, resolved)."""

@@ -24,6 +24,7 @@ KERNEL = {
     "trendwatch.registry",
     "trendwatch.metrics",
     "trendwatch.timeutil",
+    "trendwatch.query",
 }
 PACKAGES = ("trendwatch", *STAGES)
 

@@ -1,0 +1,533 @@
+"""The embedded store's queries: pure functions of a read connection.
+
+Each function runs inside one read transaction (a consistent WAL snapshot), so a query never
+sees half of a concurrent upsert, and readers never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from indexer import codec
+from indexer.fts_query import compile_match, within_days
+from indexer.sqlite_write import (
+    BRAND,
+    HASHTAG,
+    LANG,
+    MICROS_PER_DAY,
+    MICROS_PER_HOUR,
+    PLATFORM,
+    TOPIC,
+    Chunk,
+    from_micros,
+    micros,
+)
+from indexer.store import TermKind
+from trendwatch.models import (
+    Alert,
+    AlertStatus,
+    Bucket,
+    Drivers,
+    EnrichedPost,
+    Series,
+    SeriesKind,
+    SeriesQuery,
+    TermCount,
+)
+from trendwatch.query import Query, hashtag_key
+from trendwatch.timeutil import floor_time
+
+KIND_CODE: dict[str, int] = {"brand": BRAND, "hashtag": HASHTAG, "topic": TOPIC}
+_FAR_PAST, _FAR_FUTURE = -(2**62), 2**62
+
+
+@contextmanager
+def snapshot(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.execute("COMMIT")
+
+
+def _window(since: datetime | None, until: datetime | None) -> tuple[int, int]:
+    return (micros(since) if since else _FAR_PAST, micros(until) if until else _FAR_FUTURE)
+
+
+def subject_name(kind: SeriesKind | TermKind, subject: str) -> str:
+    """A subject as stored: hashtags folded without '#', topics trimmed, brands as configured."""
+    if kind == "hashtag":
+        return hashtag_key(subject)
+    return subject.strip() if kind == "topic" else subject
+
+
+def name_key(db: sqlite3.Connection, kind: int, name: str) -> int | None:
+    row = db.execute("SELECT key FROM names WHERE kind = ? AND name = ?", (kind, name)).fetchone()
+    return None if row is None else int(row[0])
+
+
+# --------------------------------------------------------------------------- posts
+
+
+def count(db: sqlite3.Connection, since: datetime | None, until: datetime | None) -> int:
+    if since is None and until is None:
+        return int(db.execute("SELECT count(*) FROM posts").fetchone()[0])
+    lo, hi = _window(since, until)
+    return int(
+        db.execute("SELECT count(*) FROM posts WHERE created_at >= ? AND created_at < ?", (lo, hi)).fetchone()[0]
+    )
+
+
+def get(db: sqlite3.Connection, ids: Sequence[str]) -> list[EnrichedPost]:
+    found: dict[str, EnrichedPost] = {}
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), 5000):
+        chunk = unique[start : start + 5000]
+        marks = ",".join("?" * len(chunk))
+        for post_id, doc in db.execute(f"SELECT id, doc FROM posts WHERE id IN ({marks})", chunk):
+            found[post_id] = codec.load_post(doc)
+    return [found[i] for i in unique if i in found]
+
+
+# --------------------------------------------------------------------------- series
+
+SEAL = 600_000_000
+"""A rollup is kept only for periods that ended at least this long ago (10 min): the current
+hour changes with every batch, so caching it would be wasted work."""
+
+BucketRow = list[Any]  # [start µs, count, authors, sentiment sum, negative, positive]
+
+
+class _Scope:
+    """A query's platform/lang narrowing as dictionary keys (0 = any), SQL and arguments;
+    `empty` when a value was never seen, so nothing can match."""
+
+    def __init__(self, db: sqlite3.Connection, platform: str | None, lang: str | None, alias: str) -> None:
+        self.platform = self.lang = 0
+        self.sql = ""
+        self.args: list[Any] = []
+        self.empty = False
+        for column, kind, value in (("platform", PLATFORM, platform), ("lang", LANG, lang)):
+            if value is None:
+                continue
+            found = name_key(db, kind, value)
+            if found is None:
+                self.empty = True
+            key = -1 if found is None else found
+            setattr(self, column, key)
+            self.sql += f" AND {alias}.{column} = ?"
+            self.args.append(key)
+
+
+def _hour_versions(db: sqlite3.Connection, start: int, end: int) -> dict[int, int]:
+    rows = db.execute(
+        "SELECT hour, version FROM hours WHERE hour >= ? AND hour < ?",
+        (start // MICROS_PER_HOUR, end // MICROS_PER_HOUR),
+    )
+    return dict(rows.fetchall())
+
+
+def _stored(
+    db: sqlite3.Connection, kind: int, grain: int, scope: _Scope, start: int, end: int
+) -> dict[int, tuple[int, bytes]]:
+    rows = db.execute(
+        "SELECT start, version, data FROM rollups WHERE kind = ? AND grain = ? AND platform = ? AND lang = ? "
+        "AND start >= ? AND start < ?",
+        (kind, grain, scope.platform, scope.lang, start, end),
+    )
+    return {start: (version, data) for start, version, data in rows}
+
+
+def _ranges(starts: list[int], size: int) -> list[tuple[int, int]]:
+    """Consecutive chunk starts merged into [start, end) ranges."""
+    out: list[tuple[int, int]] = []
+    for start in starts:
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], start + size)
+        else:
+            out.append((start, start + size))
+    return out
+
+
+def _bucket_rows(
+    db: sqlite3.Connection, kind: int, keys: list[int] | None, step: int, lo: int, hi: int, scope: _Scope
+) -> Iterator[tuple[int, BucketRow]]:
+    """(subject key, bucket) for the facts of `keys` (None: every subject of the kind) in [lo, hi)."""
+    aggregates = "count(*), count(DISTINCT author), total(sentiment), sum(label < 0), sum(label > 0)"
+    if kind == BRAND:
+        if keys is None:
+            keys = [k for (k,) in db.execute("SELECT key FROM names WHERE kind = ?", (BRAND,))]
+        marks = ",".join("?" * len(keys))
+        sql = (
+            f"SELECT brand, ts - ts % ? AS b, {aggregates} FROM brand_facts f WHERE brand IN ({marks}) "
+            f"AND ts >= ? AND ts < ?{scope.sql} GROUP BY brand, b"
+        )
+        args: list[Any] = [step, *keys, lo, hi, *scope.args]
+    else:
+        subjects = f" AND term IN ({','.join('?' * len(keys))})" if keys is not None else ""
+        sql = (
+            f"SELECT term, ts - ts % ? AS b, {aggregates} FROM term_facts f WHERE kind = ? AND ts >= ? AND ts < ?"
+            f"{subjects}{scope.sql} GROUP BY term, b"
+        )
+        args = [step, kind, lo, hi, *(keys or ()), *scope.args]
+    for key, b, c, a, total, neg, pos in db.execute(sql, args):
+        yield key, [b, c, a, total, neg, pos]
+
+
+def series(
+    db: sqlite3.Connection, query: SeriesQuery, since: datetime, until: datetime, now: datetime
+) -> tuple[list[Series], list[Chunk]]:
+    """The series, and the day rollups computed on the way that are worth keeping."""
+    step = int(query.step.total_seconds() * 1_000_000)
+    if step <= 0 or step % 1_000_000:
+        raise ValueError(f"series step must be a whole number of seconds, got {query.step}")
+    kind = KIND_CODE[query.kind]
+    scope = _Scope(db, query.platform, query.lang, "f")
+    lo, hi = _window(since, until)
+    if query.subject is not None:
+        names = [subject_name(query.kind, query.subject)]
+    elif query.kind == "brand":
+        names = [n for (n,) in db.execute("SELECT name FROM names WHERE kind = ? ORDER BY name", (BRAND,))]
+    else:
+        tops, _ = top_terms(
+            db, query.kind, since, until, now, lang=query.lang, platform=query.platform, limit=query.limit
+        )
+        names = [t.term for t in tops]
+    keys = {n: name_key(db, kind, n) for n in names}
+    wanted = {k for k in keys.values() if k is not None}
+    merged: dict[int, dict[int, BucketRow]] = {k: {} for k in wanted}
+    to_store: list[Chunk] = []
+    if wanted and not scope.empty and hi > lo:
+        live = _series_from_rollups(db, kind, step, scope, lo, hi, now, wanted, merged, to_store)
+        for start, end in live:
+            for key, bucket in _bucket_rows(db, kind, sorted(wanted), step, start, end, scope):
+                merged[key][bucket[0]] = bucket
+    out = []
+    first = floor_time(since, query.step)
+    for name in names:
+        subject_key = keys[name]
+        rows = sorted(merged.get(subject_key, {}).values()) if subject_key is not None else []
+        if query.subject is None and not rows:
+            continue
+        buckets = tuple(
+            Bucket(start=from_micros(b), count=c, authors=a, sentiment_sum=t, negative=n, positive=p)
+            for b, c, a, t, n, p in rows
+        )
+        out.append(
+            Series(
+                subject=name,
+                kind=query.kind,
+                step=query.step,
+                start=first,
+                end=until,
+                buckets=buckets,
+                platform=query.platform,
+                lang=query.lang,
+            )
+        )
+    return out, to_store
+
+
+def _series_from_rollups(
+    db: sqlite3.Connection,
+    kind: int,
+    step: int,
+    scope: _Scope,
+    lo: int,
+    hi: int,
+    now: datetime,
+    wanted: set[int],
+    merged: dict[int, dict[int, BucketRow]],
+    to_store: list[Chunk],
+) -> list[tuple[int, int]]:
+    """Fill `merged` from day rollups (computing and queueing missing ones); return the
+    [start, end) ranges still to compute live (partial days at the edges, or everything).
+    Buckets divide days here, so every bucket comes from exactly one of these places."""
+    if MICROS_PER_DAY % step:
+        return [(lo, hi)]
+    first = -(-lo // MICROS_PER_DAY) * MICROS_PER_DAY  # first whole day inside the window
+    last = hi // MICROS_PER_DAY * MICROS_PER_DAY
+    if first >= last:
+        return [(lo, hi)]
+    hours = _hour_versions(db, first, last)
+    stored = _stored(db, kind, step, scope, first, last)
+    sealed_before = micros(now) - SEAL
+    missing = []
+    for day in range(first, last, MICROS_PER_DAY):
+        version = sum(v for h, v in hours.items() if day <= h * MICROS_PER_HOUR < day + MICROS_PER_DAY)
+        found = stored.get(day)
+        if found is not None and found[0] == version:
+            for key, buckets in orjson.loads(found[1]).items():
+                if int(key) in wanted:
+                    for bucket in buckets:
+                        merged[int(key)][bucket[0]] = bucket
+        else:
+            missing.append((day, version))
+    for start, end in _ranges([d for d, _ in missing], MICROS_PER_DAY):
+        per_day: dict[int, dict[int, list[BucketRow]]] = {}
+        for key, bucket in _bucket_rows(db, kind, None, step, start, end, scope):
+            per_day.setdefault(bucket[0] // MICROS_PER_DAY * MICROS_PER_DAY, {}).setdefault(key, []).append(bucket)
+            if key in wanted:
+                merged[key][bucket[0]] = bucket
+        for day, version in missing:
+            if start <= day < end and day + MICROS_PER_DAY <= sealed_before:
+                data = orjson.dumps(per_day.get(day, {}), option=orjson.OPT_NON_STR_KEYS)
+                to_store.append(Chunk(kind, step, scope.platform, scope.lang, day, day + MICROS_PER_DAY, version, data))
+    edges = [(lo, first), (last, hi)]
+    return [(a, b) for a, b in edges if b > a]
+
+
+# --------------------------------------------------------------------------- terms and drivers
+
+
+def top_terms(
+    db: sqlite3.Connection,
+    kind: TermKind | SeriesKind,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    *,
+    brand: str | None = None,
+    lang: str | None = None,
+    platform: str | None = None,
+    limit: int = 20,
+) -> tuple[list[TermCount], list[Chunk]]:
+    """Terms by distinct authors, then count, then name; with the hour rollups worth keeping."""
+    code = KIND_CODE[kind]
+    scope = _Scope(db, platform, lang, "t")
+    lo, hi = _window(since, until)
+    if scope.empty or hi <= lo or limit <= 0:
+        return [], []
+    if brand is not None:
+        return _top_terms_of_brand(db, code, brand, lo, hi, scope, limit), []
+    counts: dict[int, int] = {}
+    authors: dict[int, set[int]] = {}
+
+    def add(hour_terms: dict[Any, list[Any]]) -> None:
+        for key, (count, who) in hour_terms.items():
+            term = int(key)
+            counts[term] = counts.get(term, 0) + count
+            found = authors.get(term)
+            if found is None:
+                authors[term] = set(who)
+            else:
+                found.update(who)
+
+    first = -(-lo // MICROS_PER_HOUR) * MICROS_PER_HOUR
+    last = hi // MICROS_PER_HOUR * MICROS_PER_HOUR
+    to_store: list[Chunk] = []
+    live = [(lo, hi)]
+    if first < last:
+        live = [(a, b) for a, b in ((lo, first), (last, hi)) if b > a]
+        versions = _hour_versions(db, first, last)
+        stored = _stored(db, code, 0, scope, first, last)
+        sealed_before = micros(now) - SEAL
+        missing = []
+        for hour in range(first, last, MICROS_PER_HOUR):
+            version = versions.get(hour // MICROS_PER_HOUR, 0)
+            found = stored.get(hour)
+            if found is not None and found[0] == version:
+                add(orjson.loads(found[1]))
+            else:
+                missing.append((hour, version))
+        for start, end in _ranges([h for h, _ in missing], MICROS_PER_HOUR):
+            per_hour = _term_hours(db, code, start, end, scope)
+            for hour, version in missing:
+                if start <= hour < end:
+                    data = per_hour.get(hour, {})
+                    add(data)
+                    if hour + MICROS_PER_HOUR <= sealed_before:
+                        blob = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+                        to_store.append(
+                            Chunk(code, 0, scope.platform, scope.lang, hour, hour + MICROS_PER_HOUR, version, blob)
+                        )
+    for start, end in live:
+        for data in _term_hours(db, code, start, end, scope).values():
+            add(data)
+    ranked = sorted(counts, key=lambda t: (-len(authors[t]), -counts[t]))
+    if len(ranked) > limit:  # ties at the cut are settled by name, like the other backends
+        edge = (len(authors[ranked[limit - 1]]), counts[ranked[limit - 1]])
+        ranked = [t for i, t in enumerate(ranked) if i < limit or (len(authors[t]), counts[t]) == edge]
+    names = _names_of(db, ranked)
+    top = sorted(ranked, key=lambda t: (-len(authors[t]), -counts[t], names[t]))[:limit]
+    return [TermCount(term=names[t], count=counts[t], authors=len(authors[t])) for t in top], to_store
+
+
+def _term_hours(db: sqlite3.Connection, kind: int, lo: int, hi: int, scope: _Scope) -> dict[int, dict[int, list[Any]]]:
+    """Per hour start: {term: [count, [distinct author keys]]} for the facts in [lo, hi)."""
+    hours: dict[int, dict[int, list[Any]]] = {}
+    rows = db.execute(
+        f"SELECT ts - ts % {MICROS_PER_HOUR}, term, author, count(*) FROM term_facts t "
+        f"WHERE kind = ? AND ts >= ? AND ts < ?{scope.sql} GROUP BY 1, term, author",
+        [kind, lo, hi, *scope.args],
+    )
+    for hour, term, author, count in rows:
+        terms = hours.get(hour)
+        if terms is None:
+            terms = hours[hour] = {}
+        found = terms.get(term)
+        if found is None:
+            found = terms[term] = [0, []]
+        found[0] += count
+        if author is not None:
+            found[1].append(author)
+    return hours
+
+
+def _names_of(db: sqlite3.Connection, keys: Sequence[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for start in range(0, len(keys), 5000):
+        chunk = keys[start : start + 5000]
+        marks = ",".join("?" * len(chunk))
+        names.update(db.execute(f"SELECT key, name FROM names WHERE key IN ({marks})", chunk).fetchall())
+    return names
+
+
+def _top_terms_of_brand(
+    db: sqlite3.Connection, kind: int, brand: str, lo: int, hi: int, scope: _Scope, limit: int
+) -> list[TermCount]:
+    brand_key = name_key(db, BRAND, brand)
+    if brand_key is None:
+        return []
+    rows = db.execute(
+        "SELECT n.name, count(*) AS c, count(DISTINCT t.author) AS a FROM brand_facts b "
+        "JOIN term_facts t ON t.kind = ? AND t.ts = b.ts AND t.post = b.post JOIN names n ON n.key = t.term "
+        f"WHERE b.brand = ? AND b.ts >= ? AND b.ts < ?{scope.sql} "
+        "GROUP BY t.term ORDER BY a DESC, c DESC, n.name LIMIT ?",
+        [kind, brand_key, lo, hi, *scope.args, limit],
+    )
+    return [TermCount(term=name, count=c, authors=a) for name, c, a in rows]
+
+
+def drivers(
+    db: sqlite3.Connection, query: SeriesQuery, subject: str, since: datetime, until: datetime, limit: int
+) -> Drivers:
+    kind = KIND_CODE[query.kind]
+    key = name_key(db, kind, subject_name(query.kind, subject))
+    scope = _Scope(db, query.platform, query.lang, "s")
+    if key is None or scope.empty:
+        return Drivers()
+    lo, hi = _window(since, until)
+    if kind == BRAND:
+        source = "brand_facts s"
+        where = f"s.brand = ? AND s.ts >= ? AND s.ts < ?{scope.sql}"
+        args: list[Any] = [key, lo, hi, *scope.args]
+        other = ""
+    else:
+        source = "term_facts s"
+        where = f"s.kind = ? AND s.ts >= ? AND s.ts < ? AND s.term = ?{scope.sql}"
+        args = [kind, lo, hi, key, *scope.args]
+        other = " AND t.term != s.term"
+
+    def terms(term_kind: int) -> tuple[TermCount, ...]:
+        rows = db.execute(
+            f"SELECT n.name, count(*) AS c, count(DISTINCT t.author) AS a FROM {source} "
+            "JOIN term_facts t ON t.kind = ? AND t.ts = s.ts AND t.post = s.post JOIN names n ON n.key = t.term "
+            f"WHERE {where}{other} GROUP BY t.term ORDER BY a DESC, c DESC, n.name LIMIT ?",
+            [term_kind, *args, limit],
+        )
+        return tuple(TermCount(term=name, count=c, authors=a) for name, c, a in rows)
+
+    authors = tuple(
+        TermCount(term=handle or author_id, count=c, authors=1)
+        for handle, author_id, c in db.execute(
+            f"SELECT a.handle, a.id, count(*) AS c FROM {source} JOIN authors a ON a.key = s.author "
+            f"WHERE {where} GROUP BY s.author ORDER BY c DESC, a.id LIMIT ?",
+            [*args, limit],
+        )
+    )
+    posts = tuple(
+        codec.post_ref(codec.load_post(doc))
+        for (doc,) in db.execute(
+            f"SELECT p.doc FROM {source} JOIN posts p ON p.rowid = s.post "
+            f"WHERE {where} ORDER BY p.engagement DESC, p.created_at DESC, p.id LIMIT ?",
+            [*args, limit],
+        )
+    )
+    neg, neu, pos = db.execute(
+        f"SELECT total(s.label < 0), total(s.label = 0), total(s.label > 0) FROM {source} WHERE {where}", args
+    ).fetchone()
+    return Drivers(
+        hashtags=terms(HASHTAG),
+        terms=terms(TOPIC),
+        authors=authors,
+        posts=posts,
+        negative=int(neg),
+        neutral=int(neu),
+        positive=int(pos),
+    )
+
+
+# --------------------------------------------------------------------------- search
+
+
+def search(
+    db: sqlite3.Connection, query: Query, since: datetime | None, until: datetime | None, limit: int
+) -> list[EnrichedPost]:
+    """Newest first. Walks the days backwards through the full-text index (one MATCH per group
+    of days, doubling the group each time) and scans the not-yet-indexed tail in memory."""
+    if limit <= 0:
+        return []
+    lo, hi = _window(since, until)
+    indexed = int(db.execute("SELECT value FROM meta WHERE key = 'fts_indexed'").fetchone()[0])
+    found: list[tuple[int, str, bytes]] = []
+    for ts, post_id, doc in db.execute(
+        "SELECT created_at, id, doc FROM posts WHERE rowid > ? AND created_at >= ? AND created_at < ?",
+        (indexed, lo, hi),
+    ):
+        if query.matches(codec.load_post(doc)):
+            found.append((ts, post_id, doc))
+    expression = compile_match(query)
+    days = [
+        d
+        for (d,) in db.execute(
+            "SELECT DISTINCT hour / 24 FROM hours WHERE hour >= ? AND hour <= ? ORDER BY 1 DESC",
+            (lo // MICROS_PER_HOUR if since else _FAR_PAST, (hi - 1) // MICROS_PER_HOUR if until else _FAR_FUTURE),
+        )
+    ]
+    from_index = 0
+    group = 1
+    while days and from_index < limit:
+        chosen, days = days[:group], days[group:]
+        rows = db.execute(
+            "SELECT created_at, id, doc FROM posts WHERE rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?) "
+            "AND rowid <= ? AND created_at >= ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            (within_days(expression, chosen), indexed, lo, hi, limit),
+        ).fetchall()
+        found.extend(rows)
+        from_index += len(rows)
+        group *= 2
+    found.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    return [codec.load_post(doc) for _, _, doc in found[:limit]]
+
+
+# --------------------------------------------------------------------------- state and alerts
+
+
+def get_state(db: sqlite3.Connection, key: str) -> Any | None:
+    row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+    return None if row is None else orjson.loads(row[0])
+
+
+def get_states(db: sqlite3.Connection, prefix: str) -> dict[str, Any]:
+    rows = db.execute(
+        "SELECT key, value FROM state WHERE key >= ? AND key < ? ORDER BY key", (prefix, prefix + "\U0010ffff")
+    )
+    return {key: orjson.loads(value) for key, value in rows if key.startswith(prefix)}
+
+
+def alerts(db: sqlite3.Connection, since: datetime | None, status: AlertStatus | None, limit: int) -> list[Alert]:
+    sql = "SELECT doc FROM alerts WHERE at >= ?"
+    args: list[Any] = [micros(since) if since else _FAR_PAST]
+    if status is not None:
+        sql += " AND status = ?"
+        args.append(status)
+    sql += " ORDER BY at DESC, id DESC LIMIT ?"
+    args.append(limit)
+    return [codec.alert_from_dict(orjson.loads(doc)) for (doc,) in db.execute(sql, args)]
