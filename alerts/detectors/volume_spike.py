@@ -14,7 +14,7 @@ least `min_count` expected, so a brand going from 1 post to 3 never pages anyone
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar, Literal
 
@@ -91,36 +91,67 @@ class VolumeSpike:
         step = self.options.step
         origin = int(start.timestamp() // step.total_seconds()) + first
         trace = score_series(x, self._per_day, MODEL, first=len(x) - self._recent, origin=origin, report=False)
-        digits = float(trace.digits[-1])
-        if digits < self._open:
+        return self.candidate(
+            series.subject,
+            x[trace.first :],
+            trace.digits,
+            trace.z,
+            trace.expected,
+            len(x) - 1 - trace.first,
+            lambda i: start + (first + trace.first + i) * step,
+            now,
+            platform=series.platform,
+            lang=series.lang,
+        )
+
+    def candidate(
+        self,
+        subject: str,
+        observed: np.ndarray,
+        digits: np.ndarray,
+        z: np.ndarray,
+        expected: np.ndarray,
+        i: int,
+        time_of: Callable[[int], datetime],
+        now: datetime,
+        *,
+        platform: str | None = None,
+        lang: str | None = None,
+    ) -> Alert | None:
+        """The alert for row `i` of a scored stretch (arrays aligned), or None when the row is
+        not unusual, goes the wrong way, or is too small to matter (low-count protection).
+        `time_of(j)` is the start of row j; the episode started where the surprise last fell
+        below half the threshold (searched within the stretch)."""
+        d = float(digits[i])
+        if not d >= self._open:
             return None
-        z, observed, expected = float(trace.z[-1]), float(x[-1]), float(np.nan_to_num(trace.expected[-1]))
-        sign = 1 if z >= 0 else -1
+        zi, obs, exp = float(z[i]), float(observed[i]), float(np.nan_to_num(expected[i]))
+        sign = 1 if zi >= 0 else -1
         if sign not in self._signs:
             return None
-        if sign > 0 and observed < self.options.min_count:
+        if sign > 0 and obs < self.options.min_count:
             return None
-        if sign < 0 and expected < self.options.min_count:
+        if sign < 0 and exp < self.options.min_count:
             return None
-        calm = np.flatnonzero(trace.digits < self._open / 2)
-        began = len(x) - self._recent + (int(calm[-1]) + 1 if calm.size else 0)
-        score = digits / (digits + MODEL.half)
+        calm = np.flatnonzero(digits[: i + 1] < self._open / 2)
+        began = int(calm[-1]) + 1 if calm.size else 0
+        score = d / (d + MODEL.half)
         direction: Direction = "up" if sign > 0 else "down"
         severity: Severity = "critical" if score >= self.options.critical else "warning"
         return Alert(
             rule=self.name,
             kind="volume_spike",
-            subject=series.subject,
+            subject=subject,
             metric="posts" if self.options.metric == "count" else "authors",
             status="open",
             severity=severity,
             direction=direction,
-            started_at=start + (first + began) * step,
+            started_at=time_of(began),
             at=now,
-            expected=round(max(expected, 0.0), 3),
-            observed=observed,
+            expected=round(max(exp, 0.0), 3),
+            observed=obs,
             score=round(score, 4),
-            z=round(z, 3),
-            platform=series.platform or self.options.platform,
-            lang=series.lang or self.options.lang,
+            z=round(zi, 3),
+            platform=platform or self.options.platform,
+            lang=lang or self.options.lang,
         )
