@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import csv
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -174,6 +175,7 @@ def score_file(
     state: State | None = None
     for i, now in enumerate(data.times):
         lo = max(0, i - recent + 1)
+        time_of: Callable[[int], datetime] = functools.partial(_offset_time, data.times, lo)
         candidate = detector.candidate(
             subject,
             data.values[lo : i + 1],
@@ -181,7 +183,7 @@ def score_file(
             trace.z[lo : i + 1],
             trace.expected[lo : i + 1],
             i - lo,
-            lambda j, lo=lo: data.times[lo + j],
+            time_of,
             now,
         )
         if candidate is None and state is None:
@@ -191,6 +193,10 @@ def score_file(
         if result.event is not None and result.event.status in FIRED:
             fired[i] = 1
     return trace.score, fired, per_day
+
+
+def _offset_time(times: Sequence[datetime], lo: int, j: int) -> datetime:
+    return times[lo + j]
 
 
 def write_result(out_dir: Path, file: CorpusFile, data: SeriesFile, scores: np.ndarray, fired: np.ndarray) -> Path:
