@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from trendwatch.service.commands import (
+    backtest,
     config_cmd,
     crawl,
     dashboards,
@@ -25,4 +26,5 @@ COMMAND_MODULES: list[ModuleType] = [
     crawl,
     enrich,
     dashboards,
+    backtest,
 ]
