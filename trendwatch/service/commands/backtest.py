@@ -64,7 +64,13 @@ def backtest(
     until: Annotated[str, typer.Option(help="Replay until: an ISO time or a duration ago; default now.")] = "now",
     detector: Annotated[
         list[str] | None,
-        typer.Option("--detector", "-d", help="Replay only this detector (by name; repeatable).", show_default=False, metavar="NAME"),
+        typer.Option(
+            "--detector",
+            "-d",
+            help="Replay only this detector (by name; repeatable).",
+            show_default=False,
+            metavar="NAME",
+        ),
     ] = None,
     drivers: Annotated[
         bool, typer.Option(help="Also gather what drove each alert (terms, authors, posts); slower.")
