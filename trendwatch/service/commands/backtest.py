@@ -106,7 +106,7 @@ def _corpus(console: Console, nab_dir: Path, out: Path) -> None:
             progress.update(task, advance=1, description=file.label)
             if isinstance(result, BacktestError):
                 failures.append(result)
-                progress.console.print(f"[red]skipped[/red] {result}", highlight=False, markup=True)
+                progress.console.print(f"skipped: {result}", style="red", markup=False, highlight=False, soft_wrap=True)
 
         results, _ = run_corpus(nab_dir, out, on_file=on_file)
     table = Table("category", "files", "rows", "alerts", "seconds", title="Backtest", title_justify="left")
@@ -163,7 +163,13 @@ def _history(
     logs.configure(settings.logging)
     now = utcnow()
     since, until = parse_when(since_text, now, "--since"), parse_when(until_text, now, "--until")
+    if until <= since:
+        raise typer.BadParameter(
+            f"must be after --since ({since.isoformat()}), got {until.isoformat()}", param_hint="--until"
+        )
     detectors = plugins.build_detectors(settings)
+    if not detectors:
+        raise typer.BadParameter(f"{config} enables no detector: nothing to replay", param_hint="--config")
     if names:
         known = {d.name for d in detectors}
         unknown = [n for n in names if n not in known]
