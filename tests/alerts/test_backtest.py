@@ -150,7 +150,7 @@ def test_a_missing_or_empty_corpus_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BacktestError, match="no such directory"):
         find_corpus(tmp_path / "nope")
     (tmp_path / "empty" / "data").mkdir(parents=True)
-    with pytest.raises(BacktestError, match="no <category>/\\*.csv files"):
+    with pytest.raises(BacktestError, match=r"no <category>/\*\.csv files"):
         find_corpus(tmp_path / "empty")
 
 
