@@ -141,7 +141,7 @@ class EmergingTerm:
         expected, dispersion = _baseline(history, self._width)
         observed = float(peak[-1])
         digits = _poisson_digits(observed / dispersion, expected / dispersion)
-        z = 2.0 * (math.sqrt(observed) - math.sqrt(expected)) / math.sqrt(dispersion)
+        z = stats.z_for_digits(digits)
         # The episode began where the windowed count last sat below twice the usual level.
         calm = np.flatnonzero(recent < max(2.0 * expected, 1.0))
         began_at = int(calm[-1]) + 1 if calm.size else 0

@@ -111,6 +111,21 @@ def surprise_score(z: float) -> float:
     return digits / (digits + SCORE_HALF)
 
 
+def z_for_digits(digit: float) -> float:
+    """The standard score whose one-sided tail probability is 10**-digit (0 for digit <= 0): how
+    a surprise measured some other way is stated as a z, so "how unusual" reads the same."""
+    if not digit > 0.0:
+        return 0.0
+    lo, hi = 0.0, 60.0
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        if digits(mid) < digit:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
 def z_for_score(score: float) -> float:
     """The standard score whose `surprise_score` is `score` (for thresholds given as scores)."""
     if score <= 0.0:

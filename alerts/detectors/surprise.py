@@ -47,7 +47,7 @@ IntArray = np.ndarray
 class SurpriseModel:
     """The one parameter set (tuned once on the NAB development corpus, used everywhere)."""
 
-    history_days: float = 14.0
+    history_days: float = 28.0
     """Reference window for tail probabilities and predictor choice, in days ..."""
     history_min: int = 1000
     """... but never fewer rows than this (hourly series need more than 14 days of rows)."""
@@ -56,24 +56,33 @@ class SurpriseModel:
     seasonal_days: int = 7
     """Previous days the seasonal profile takes its median over (needs at least 3)."""
     residual_scales: tuple[int, ...] = (1, 6, 24)
-    range_scales: tuple[int, ...] = (1, 12)
-    range_penalty: float = 0.5
+    range_scales: tuple[int, ...] = (1, 12, 48)
+    range_penalty: float = 1.0
     """Digits subtracted from range surprise: a value far from the long-run median is common."""
     shapes: tuple[tuple[int, int], ...] = ((8, 8), (32, 8), (128, 8))
     """(window length, points after compression) of the shape-novelty measures."""
+    change_shapes: tuple[tuple[int, int], ...] = ((8, 8), (64, 8))
+    """The same on the absolute changes between consecutive buckets (a new rhythm of bursts)."""
     shape_history: int = 4000
-    tail_fraction: float = 0.01
+    shape_reference: int = 4000
+    """Rows of earlier nearest-window distances that shape surprise is judged against ..."""
+    shape_stride: int = 1
+    """Shape surprise is judged against the distances of every `shape_stride`-th earlier row
+    (absolute positions), which is what keeps scoring the last rows of a long series cheap."""
+    median_every: int = 96
+    """Rows between refreshes of the long-run median the range surprise is measured from."""
+    tail_fraction: float = 0.005
     tail_min: int = 10
-    tail_floor: float = 0.3
+    tail_floor: float = 0.5
     """The exponential tail's scale is at least this fraction of its threshold (no wild
     extrapolation from a tight cluster of past values)."""
     min_reference: int = 100
     block: int = 288
-    agreement: float = 0.5
+    agreement: float = 0.7
     cap: float = 30.0
-    peak_ratio: float = 2.0
-    peak_decay_days: float = 1.0
-    track_decay_days: float = 1.0
+    peak_ratio: float = 3.0
+    peak_decay_days: float = 0.5
+    track_decay_days: float = 0.5
     half: float = 5.0
 
     def rows(self, per_day: int) -> dict[str, int]:
@@ -161,17 +170,23 @@ def score_series(
     stat = np.nan_to_num(np.array(surprise)[pick, idx])
     stat[np.all(np.isinf(qual), axis=0)] = 0.0
     # 2. range surprise
+    long_run = block_median(x, history, m.median_every, origin)
     if m.range_scales:
-        r = x - block_median(x, history, 16, origin)
+        r = x - long_run
         for w in m.range_scales:
             d = tail_digits(np.abs(window_mean(r, w)), history, m, start, origin)
             stat = np.fmax(stat, np.nan_to_num(d) - math.log10(len(m.range_scales)) - m.range_penalty)
-    # 3. shape novelty
+    # 3. shape novelty (nearest earlier window), on the values and on their changes
     shape = np.zeros(n)
-    for w, points in m.shapes:
-        dist = nearest_distance(paa(x, w, points), m.shape_history, w, start, origin)
-        d = tail_digits(dist, m.shape_history, m, start, origin)
-        shape = np.fmax(shape, np.nan_to_num(d) - math.log10(len(m.shapes)))
+    shapes = [(x, w, p) for w, p in m.shapes]
+    if m.change_shapes:
+        change = np.concatenate(([0.0], np.abs(np.diff(x))))
+        shapes += [(change, w, p) for w, p in m.change_shapes]
+    wanted = _shape_rows(n, start, m, origin)
+    for values, w, points in shapes:
+        dist = nearest_distance(paa(values, w, points), m.shape_history, w, wanted, origin)
+        d = tail_digits(dist, m.shape_reference, m, start, origin, stride=m.shape_stride)
+        shape = np.fmax(shape, np.nan_to_num(d) - math.log10(len(shapes)))
 
     digits = np.clip(np.fmax(stat, shape) + m.agreement * np.fmin(stat, shape), 0.0, m.cap)
     if report:
@@ -185,7 +200,7 @@ def score_series(
         reported = np.zeros(n - first)
     # Explanation: what this time of day usually looks like (the seasonal profile, or the
     # long-run median before there are three days of history), and how far off the row is.
-    usual = np.where(np.isnan(seasonal), block_median(x, history, 16, origin), seasonal)
+    usual = np.where(np.isnan(seasonal), long_run, seasonal)
     gap = x - usual
     typical, count = rolling_mean(np.abs(gap), history)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -262,23 +277,27 @@ def block_median(x: Array, window: int, every: int, origin: int) -> Array:
     n = len(x)
     out = np.full(n, np.nan)
     for b0, b1 in _blocks(0, n, every, origin):
-        past = x[max(0, b0 - window) : b0]
+        ref = _aligned(b0, every, origin)
+        past = x[max(0, ref - window) : ref]
         if len(past):
             out[b0:b1] = np.median(past)
     return out
 
 
-def tail_digits(a: Array, window: int, m: SurpriseModel, start: int, origin: int) -> Array:
+def tail_digits(a: Array, window: int, m: SurpriseModel, start: int, origin: int, stride: int = 1) -> Array:
     """-log10 P(A >= a[t]) against the values of `a` in the `window` rows before t's block.
 
     Empirical within the observed range; beyond the top `tail_fraction` an exponential tail
-    fitted to the largest values (its scale floored at `tail_floor` times its threshold). Rows
+    fitted to the largest values (its scale floored at `tail_floor` times its threshold). With
+    `stride` > 1 only the rows at absolute positions divisible by it form the reference. Rows
     before `start` are not computed (NaN); rows with too little history are NaN too.
     """
     n = len(a)
     out = np.full(n, np.nan)
     for b0, b1 in _blocks(start, n, m.block, origin):
-        past = a[max(0, b0 - window) : b0]
+        ref = _aligned(b0, m.block, origin)
+        lo = max(0, ref - window)
+        past = a[lo + (-(origin + lo)) % stride : ref : stride] if stride > 1 else a[lo:ref]
         past = past[~np.isnan(past)]
         size = len(past)
         if size < m.min_reference:
@@ -315,25 +334,48 @@ def paa(x: Array, width: int, points: int) -> Array:
     return out
 
 
-def nearest_distance(emb: Array, window: int, exclusion: int, start: int, origin: int, chunk: int = 64) -> Array:
-    """Euclidean distance from each embedded row to its nearest earlier one, among the `window`
-    rows before its chunk and at least `exclusion` rows back (no trivial self-matches)."""
+def nearest_distance(emb: Array, window: int, exclusion: int, rows: IntArray, origin: int, chunk: int = 64) -> Array:
+    """Euclidean distance from each embedded row in `rows` to its nearest earlier one, among the
+    `window` rows before its chunk and at least `exclusion` rows back (no trivial self-matches);
+    NaN for rows not asked for."""
     n = len(emb)
     out = np.full(n, np.nan)
-    valid = ~np.isnan(emb[:, 0]) if n else np.zeros(0, dtype=bool)
-    norms = np.where(valid, np.nansum(emb**2, axis=1), np.inf)
-    filled = np.where(np.isnan(emb), 0.0, emb)
-    for c0, c1 in _blocks(start, n, chunk, origin):
-        lo, hi = max(0, c0 - window), c0 - exclusion + 1
+    if not len(rows):
+        return out
+    valid = ~np.isnan(emb[:, 0])
+    groups = (origin + rows) // chunk
+    cuts = np.flatnonzero(np.diff(groups)) + 1
+    for group in np.split(rows, cuts):
+        ref = _aligned(int(group[0]), chunk, origin)
+        lo, hi = max(0, ref - window), ref - exclusion + 1
         if hi - lo < 1:
             continue
-        ok = np.isfinite(norms[lo:hi])
+        ok = valid[lo:hi]
         if not ok.any():
             continue
-        ref = filled[lo:hi][ok]
-        d2 = (norms[lo:hi][ok][None, :] - 2.0 * filled[c0:c1] @ ref.T).min(axis=1) + norms[c0:c1]
-        out[c0:c1] = np.where(valid[c0:c1] & np.isfinite(d2), np.sqrt(np.maximum(d2, 0.0)), np.nan)
+        # Single precision is ten times faster here; centring on the bank's median (past rows
+        # only, so the result stays causal) keeps it accurate: distances do not move.
+        bank64 = emb[lo:hi][ok]
+        centre = float(np.median(bank64[:, 0]))
+        bank = (bank64 - centre).astype(np.float32)
+        query = np.where(valid[group, None], emb[group] - centre, 0.0).astype(np.float32)
+        bank_norms = np.einsum("ij,ij->i", bank, bank)
+        query_norms = np.einsum("ij,ij->i", query, query)
+        d2 = ((bank_norms[None, :] - 2.0 * (query @ bank.T)).min(axis=1) + query_norms).astype(np.float64)
+        out[group] = np.where(valid[group], np.sqrt(np.maximum(d2, 0.0)), np.nan)
     return out
+
+
+def _shape_rows(n: int, start: int, m: SurpriseModel, origin: int) -> IntArray:
+    """Rows whose nearest-window distance is needed: every row from `start` (to be scored), and
+    the reference rows (every `shape_stride`-th) of the history the first scored block reads."""
+    if start == 0:
+        return np.arange(n)
+    ref = _aligned(start, m.block, origin)
+    lo = max(0, ref - m.shape_reference)
+    first_ref = lo + (-(origin + lo)) % m.shape_stride
+    history = np.arange(first_ref, start, m.shape_stride)
+    return np.concatenate((history, np.arange(start, n)))
 
 
 def decaying_peak(digits: Array, peak_decay: float, track_decay: float, ratio: float) -> Array:
@@ -351,6 +393,12 @@ def decaying_peak(digits: Array, peak_decay: float, track_decay: float, ratio: f
             peak *= peak_decay
         track = max(track * track_decay, v)
     return out
+
+
+def _aligned(row: int, size: int, origin: int) -> int:
+    """The first row of the block `row` belongs to (blocks start at multiples of `size` of the
+    absolute index origin + row); may be negative when the block began before row 0."""
+    return row - (origin + row) % size
 
 
 def _blocks(start: int, n: int, size: int, origin: int) -> list[tuple[int, int]]:

@@ -121,7 +121,9 @@ class VolumeSpike:
         """The alert for row `i` of a scored stretch (arrays aligned), or None when the row is
         not unusual, goes the wrong way, or is too small to matter (low-count protection).
         `time_of(j)` is the start of row j; the episode started where the surprise last fell
-        below half the threshold (searched within the stretch)."""
+        below half the threshold (searched within the stretch). The alert's `z` states the
+        model's surprise as a standard score (same tail probability), its sign the direction
+        of `observed` against `expected`."""
         d = float(digits[i])
         if not d >= self._open:
             return None
@@ -151,7 +153,7 @@ class VolumeSpike:
             expected=round(max(exp, 0.0), 3),
             observed=obs,
             score=round(score, 4),
-            z=round(zi, 3),
+            z=round(sign * stats.z_for_digits(d), 3),
             platform=platform or self.options.platform,
             lang=lang or self.options.lang,
         )

@@ -86,7 +86,7 @@ def test_a_dip_fires_only_when_dips_are_watched() -> None:
     assert both.direction == "down"
 
 
-def test_a_plateau_alerts_at_its_onset_then_becomes_the_new_normal() -> None:
+def test_a_plateau_alerts_at_its_onset_stays_elevated_then_becomes_the_new_normal() -> None:
     counts = daily(28)
     counts[-60:] = daily(28, seed=8)[-60:] * 4  # from Saturday noon on, four times the usual
     s = series(counts)
@@ -95,8 +95,16 @@ def test_a_plateau_alerts_at_its_onset_then_becomes_the_new_normal() -> None:
     assert onset
     assert {a.direction for a in onset} == {"up"}
     assert {a.started_at for a in onset} == {END - 60 * HOUR}
-    # Two days into the plateau, the higher level is what recent history explains.
-    assert alerts_over(det, s, 6) == []
+    # Two and a half days in, still unusual (the lifecycle keeps it open, "still elevated",
+    # and keeps the episode's first start).
+    still = alerts_over(det, s, 6)
+    assert still
+    assert {a.direction for a in still} == {"up"}
+    assert min(a.started_at for a in still) >= END - 60 * HOUR
+    # Five days in, the higher level is what the recent history explains.
+    longer = daily(28)
+    longer[-5 * 24 :] = daily(28, seed=8)[-5 * 24 :] * 4
+    assert alerts_over(det, series(longer), 6) == []
 
 
 def test_a_slow_trend_raises_nothing() -> None:
