@@ -32,11 +32,13 @@ a continuous run would have produced.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from threadpoolctl import ThreadpoolController
 
 from alerts.detectors.stats import Array
 
@@ -67,6 +69,9 @@ class SurpriseModel:
     shape_reference: int = 4000
     """Rows of earlier nearest-window distances that shape surprise is judged against ..."""
     shape_stride: int = 1
+    bank_thinning: int = 0
+    """Compare a window with every k-th earlier one, k = window // (points * bank_thinning), for
+    the long windows whose neighbours barely differ (0: every earlier window)."""
     """Shape surprise is judged against the distances of every `shape_stride`-th earlier row
     (absolute positions), which is what keeps scoring the last rows of a long series cheap."""
     median_every: int = 96
@@ -183,10 +188,13 @@ def score_series(
         change = np.concatenate(([0.0], np.abs(np.diff(x))))
         shapes += [(change, w, p) for w, p in m.change_shapes]
     wanted = _shape_rows(n, start, m, origin)
-    for values, w, points in shapes:
-        dist = nearest_distance(paa(values, w, points), m.shape_history, w, wanted, origin)
-        d = tail_digits(dist, m.shape_reference, m, start, origin, stride=m.shape_stride)
-        shape = np.fmax(shape, np.nan_to_num(d) - math.log10(len(shapes)))
+    # Many small matrix products: BLAS threads only fight each other (and the service) here.
+    with _blas().limit(limits=1, user_api="blas"):
+        for values, w, points in shapes:
+            thin = max(1, w // (points * m.bank_thinning)) if m.bank_thinning else 1
+            dist = nearest_distance(paa(values, w, points), m.shape_history, w, wanted, origin, thin=thin)
+            d = tail_digits(dist, m.shape_reference, m, start, origin, stride=m.shape_stride)
+            shape = np.fmax(shape, np.nan_to_num(d) - math.log10(len(shapes)))
 
     digits = np.clip(np.fmax(stat, shape) + m.agreement * np.fmin(stat, shape), 0.0, m.cap)
     if report:
@@ -334,7 +342,9 @@ def paa(x: Array, width: int, points: int) -> Array:
     return out
 
 
-def nearest_distance(emb: Array, window: int, exclusion: int, rows: IntArray, origin: int, chunk: int = 64) -> Array:
+def nearest_distance(
+    emb: Array, window: int, exclusion: int, rows: IntArray, origin: int, chunk: int = 64, thin: int = 1
+) -> Array:
     """Euclidean distance from each embedded row in `rows` to its nearest earlier one, among the
     `window` rows before its chunk and at least `exclusion` rows back (no trivial self-matches);
     NaN for rows not asked for."""
@@ -348,15 +358,17 @@ def nearest_distance(emb: Array, window: int, exclusion: int, rows: IntArray, or
     for group in np.split(rows, cuts):
         ref = _aligned(int(group[0]), chunk, origin)
         lo, hi = max(0, ref - window), ref - exclusion + 1
+        if thin > 1:
+            lo += (-(origin + lo)) % thin
         if hi - lo < 1:
             continue
-        ok = valid[lo:hi]
+        ok = valid[lo:hi:thin]
         if not ok.any():
             continue
-        # Single precision is ten times faster here; centring on the bank's median (past rows
-        # only, so the result stays causal) keeps it accurate: distances do not move.
-        bank64 = emb[lo:hi][ok]
-        centre = float(np.median(bank64[:, 0]))
+        # Single precision is ten times faster here; centring on a value from the bank (the
+        # past only, so the result stays causal) keeps it accurate: distances do not move.
+        bank64 = emb[lo:hi:thin][ok]
+        centre = float(bank64[-1, 0])
         bank = (bank64 - centre).astype(np.float32)
         query = np.where(valid[group, None], emb[group] - centre, 0.0).astype(np.float32)
         bank_norms = np.einsum("ij,ij->i", bank, bank)
@@ -393,6 +405,11 @@ def decaying_peak(digits: Array, peak_decay: float, track_decay: float, ratio: f
             peak *= peak_decay
         track = max(track * track_decay, v)
     return out
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 def _aligned(row: int, size: int, origin: int) -> int:
