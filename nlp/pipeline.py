@@ -117,6 +117,8 @@ def sentiment_available(factory: str) -> bool:
 def _add_sentiment(nlp: Language, config: NlpConfig) -> None:
     factory = SENTIMENT_FACTORIES[config.sentiment]
     if not sentiment_available(factory):
+        if config.sentiment == "textcat":  # asked for explicitly: neutral scores would be a silent lie
+            raise RuntimeError(f"nlp.sentiment is 'textcat' (model {config.model}) but {factory} is not installed")
         log.warning("sentiment component not installed; sentiment stays neutral", factory=factory)
         return
     settings: dict[str, Any] = {}

@@ -3,6 +3,7 @@ raising for one bad post, flat memory through periodic rebuilds."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -159,3 +160,9 @@ def test_nasty_texts_are_enriched_without_failures(enricher: PipelineEnricher, t
     e.text.encode("utf-8")  # raises UnicodeEncodeError if the text could not be stored
     after = sum(sample.value for metric in ENRICH_FAILURES.collect() for sample in metric.samples)
     assert after == before
+
+
+def test_textcat_without_its_component_or_model_fails_at_build(tmp_path: Path) -> None:
+    config = NlpConfig(sentiment="textcat", model=tmp_path / "no-such-model")
+    with pytest.raises(Exception, match="no-such-model"):
+        build_enricher(config, BRANDS)
