@@ -56,13 +56,15 @@ class _Clause:
 def clauses(words: Sequence[Word]) -> list[tuple[int, int, int]]:
     """(start, end, lead boundary kind) for each clause; a boundary token opens the next one."""
     out: list[tuple[int, int, int]] = []
-    start, lead = 0, NO_BOUNDARY
+    start, lead, content = 0, NO_BOUNDARY, False
     for i, word in enumerate(words):
-        if word.boundary and i > start:
+        if word.boundary and content:
             out.append((start, i, lead))
-            start, lead = i, word.boundary
-        elif word.boundary:
+            start, lead, content = i, word.boundary, False
+        elif word.boundary:  # ", but", ". Unlike": consecutive boundaries open one clause
             lead = max(lead, word.boundary)
+        else:
+            content = True
     if start < len(words) or not out:
         out.append((start, len(words), lead))
     return out
@@ -74,21 +76,22 @@ def attribute(
     brands: Sequence[BrandRef],
     is_comparative: Callable[[Word], bool] = lambda word: False,
     compared_by: frozenset[str] = frozenset(),
+    predicate_to_subject: bool = False,
 ) -> list[BrandScope]:
     """Scopes for every distinct brand in `brands` (in order of first mention).
 
     `is_comparative(word)` says whether a word is a comparative ("بهتر"), and `compared_by` the
     keys of words that put a brand on the compared side of it ("از"), for languages that
     compare inside one clause instead of with a separate "than" clause.
+    `predicate_to_subject`: in a comparison clause ("unlike Y ...", "برخلاف Y ...") the words
+    after the compared brand describe the subject, as in Persian "X برخلاف Y سریع بود" (X,
+    unlike Y, was fast); otherwise they describe the compared brand, as in English "X was great,
+    unlike Y which lost my bag".
     """
     order = list(dict.fromkeys(ref.brand for ref in brands))
     if not order:
         return []
-    parts: list[_Clause] = []
-    for start, end, lead in clauses(words):
-        parts.append(
-            _Clause(start, end, lead, [], [], any(valences[i] for i in range(start, end)))
-        )
+    parts = [_Clause(start, end, lead, [], [], any(valences[start:end])) for start, end, lead in clauses(words)]
     for ref in brands:
         clause = _clause_of(parts, ref.start)
         compared = (
@@ -96,40 +99,59 @@ def attribute(
             and words[ref.start - 1].key in compared_by
             and any(is_comparative(words[i]) for i in range(clause.start, clause.end))
         )
-        (clause.inverse_brands if compared else clause.brands).append(ref.brand)
+        target = clause.inverse_brands if compared else clause.brands
+        if ref.brand not in target:
+            target.append(ref.brand)
 
     owned: dict[str, list[Range]] = {brand: [] for brand in order}
-    inverse: dict[str, list[Range]] = {brand: [] for brand in order}
-    current: list[str] = []
+    contrasted: dict[str, list[str]] = {brand: [] for brand in order}  # brand -> its subjects
+    current: list[str] = []  # the brands the post is talking about now
     pending: list[Range] = []  # sentiment before any brand is named
-    for index, clause in enumerate(parts):
+    waiting: list[str] = []  # "Unlike Y, ...": compared brands waiting for their subject
+    for clause in parts:
         span = (clause.start, clause.end)
+        if clause.lead == COMPARISON and clause.brands:
+            if current:
+                for brand in clause.brands:
+                    contrasted[brand].extend(current)
+            else:
+                waiting.extend(clause.brands)
+            if clause.has_sentiment:
+                if not predicate_to_subject:
+                    for brand in clause.brands:
+                        owned[brand].append(span)
+                elif current:
+                    for brand in current:
+                        owned[brand].append(span)
+                else:
+                    pending.append(span)
+            continue
         if clause.brands or clause.inverse_brands:
-            for brand in clause.brands:
+            subjects = clause.brands
+            for brand in subjects:
                 owned[brand].append(span)
                 owned[brand].extend(pending)
             for brand in clause.inverse_brands:
-                inverse[brand].append(span)
-            if clause.lead == COMPARISON and not clause.has_sentiment and index > 0:
-                # "..., unlike Y": Y is compared against the clause before
-                before = parts[index - 1]
-                for brand in clause.brands:
-                    owned[brand].remove(span)
-                    inverse[brand].append((before.start, before.end))
-            pending = []
-            current = clause.brands or clause.inverse_brands
+                contrasted[brand].extend(subjects)
+            for brand in waiting:
+                contrasted[brand].extend(subjects)
+            pending, waiting = [], []
+            current = subjects or current
         elif clause.has_sentiment:
             if current:
                 for brand in current:
                     owned[brand].append(span)
             else:
                 pending.append(span)
+
     scopes = []
     for brand in order:
         if owned[brand]:
             scopes.append(BrandScope(brand, tuple(owned[brand])))
-        elif inverse[brand]:
-            scopes.append(BrandScope(brand, tuple(inverse[brand]), inverse=True))
+            continue
+        compared_with = [r for subject in dict.fromkeys(contrasted[brand]) if subject != brand for r in owned[subject]]
+        if compared_with:
+            scopes.append(BrandScope(brand, tuple(dict.fromkeys(compared_with)), inverse=True))
         else:
             scopes.append(BrandScope(brand, ()))
     return scopes

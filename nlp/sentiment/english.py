@@ -21,31 +21,49 @@ from collections.abc import Collection, Mapping, Sequence
 from nlp.sentiment.emoji import emoji_valences, has_emoji_char, token_emoji_valence
 from nlp.sentiment.resources import read_valence_table, vader_lexicon
 from nlp.sentiment.valence import B_DECR, B_INCR, C_INCR, N_SCALAR, punctuation_emphasis
-from nlp.sentiment.words import CLAUSE, COMPARISON, CONTRAST, NO_BOUNDARY, Memo, Scored, Word
+from nlp.sentiment.words import (
+    CLAUSE,
+    COMPARISON,
+    CONTRAST,
+    NO_BOUNDARY,
+    Memo,
+    Resolve,
+    Scored,
+    Token,
+    Word,
+    as_text,
+    split_words,
+)
 
 # VADER's negations ("n't" anywhere in a token also negates).
 NEGATIONS = frozenset(
-    """aint arent cannot cant couldnt darent didnt doesnt ain't aren't can't couldn't daren't didn't doesn't
-    dont hadnt hasnt havent isnt mightnt mustnt neither don't hadn't hasn't haven't isn't mightn't mustn't
-    neednt needn't never none nope nor not nothing nowhere oughtnt shant shouldnt uhuh wasnt werent
-    oughtn't shan't shouldn't uh-uh wasn't weren't without wont wouldnt won't wouldn't rarely seldom despite
-    n't nt""".split()
+    split_words(
+        """aint arent cannot cant couldnt darent didnt doesnt ain't aren't can't couldn't daren't didn't
+        doesn't dont hadnt hasnt havent isnt mightnt mustnt neither don't hadn't hasn't haven't isn't
+        mightn't mustn't neednt needn't never none nope nor not nothing nowhere oughtnt shant shouldnt
+        uhuh wasnt werent oughtn't shan't shouldn't uh-uh wasn't weren't without wont wouldnt won't
+        wouldn't rarely seldom despite n't nt"""
+    )
 )
 
 # VADER's boosters (+) and dampeners (-).
 BOOSTERS: Mapping[str, float] = {
     **dict.fromkeys(
-        """absolutely amazingly awfully completely considerable considerably decidedly deeply effing enormous
-        enormously entirely especially exceptional exceptionally extreme extremely fabulously flipping flippin
-        frackin fracking fricking frickin frigging friggin fully fuckin fucking fuggin fugging greatly hella
-        highly hugely incredible incredibly intensely major majorly more most particularly purely quite really
-        remarkably so substantially thoroughly total totally tremendous tremendously uber unbelievably unusually
-        utter utterly very""".split(),
+        split_words(
+            """absolutely amazingly awfully completely considerable considerably decidedly deeply effing
+            enormous enormously entirely especially exceptional exceptionally extreme extremely fabulously
+            flipping flippin frackin fracking fricking frickin frigging friggin fully fuckin fucking fuggin
+            fugging greatly hella highly hugely incredible incredibly intensely major majorly more most
+            particularly purely quite really remarkably so substantially thoroughly total totally tremendous
+            tremendously uber unbelievably unusually utter utterly very"""
+        ),
         B_INCR,
     ),
     **dict.fromkeys(
-        """almost barely hardly kinda kindof kind-of less little marginal marginally occasional occasionally
-        partly scarce scarcely slight slightly somewhat sorta sortof sort-of""".split(),
+        split_words(
+            """almost barely hardly kinda kindof kind-of less little marginal marginally occasional
+            occasionally partly scarce scarcely slight slightly somewhat sorta sortof sort-of"""
+        ),
         B_DECR,
     ),
 }
@@ -71,9 +89,11 @@ IDIOMS: Mapping[tuple[str, ...], float] = {
 # "like" is the verb (a sentiment) only after a subject, an auxiliary or an adverb; elsewhere it is
 # the preposition or filler of "looks like", "like a", "like 5 minutes".
 LIKE_SUBJECTS = frozenset(
-    """i you we they u ya ye people everyone everybody nobody who i'd you'd we'd they'd 'd would do does did
-    don't doesn't didn't dont doesnt didnt n't not really actually totally just also still kinda to gonna
-    will 'll i'll you'll we'll they'll might may""".split()
+    split_words(
+        """i you we they u ya ye people everyone everybody nobody who i'd you'd we'd they'd 'd would do
+        does did don't doesn't didn't dont doesnt didnt n't not really actually totally just also still
+        kinda to gonna will 'll i'll you'll we'll they'll might may"""
+    )
 )
 CONTRASTIVE = frozenset({"but"})  # VADER's rule weights clauses around the first "but"
 CLAUSE_ENDERS = frozenset(
@@ -154,7 +174,7 @@ class EnglishScorer:
     # -- classification of one token text (runs once per distinct text) ------------------------
 
     def _classify(self, text: str) -> EnglishWord:
-        if text.startswith("@") and len(text) > 1 or text.startswith(("http://", "https://", "www.")):
+        if (text.startswith("@") and len(text) > 1) or text.startswith(("http://", "https://", "www.")):
             return INERT
         key = text.replace("\u2019", "'").replace("\u2018", "'").lower()
         if key.startswith("#") and len(key) > 1:
@@ -225,22 +245,27 @@ class EnglishScorer:
             return CONTRAST
         if key in COMPARISON_WORDS:
             return COMPARISON
-        if key in CLAUSE_ENDERS or (text.isspace() and "\n" in text) or set(key) <= {".", "!", "?"} and key:
+        if key in CLAUSE_ENDERS or (text.isspace() and "\n" in text) or (set(key) <= {".", "!", "?"} and key):
             return CLAUSE
         return NO_BOUNDARY
 
     # -- scoring ----------------------------------------------------------------------------------
 
-    def words(self, texts: Sequence[str], inert: Collection[int] = ()) -> list[EnglishWord]:
-        words = self._memo.lookup(texts)
+    def words(
+        self, tokens: Sequence[Token], inert: Collection[int] = (), resolve: Resolve = as_text
+    ) -> list[EnglishWord]:
+        words = self._memo.lookup(tokens, resolve)
         for i in inert:
             words[i] = INERT
         return words
 
-    def score(self, texts: Sequence[str], text: str, inert: Collection[int] = ()) -> Scored:
-        """Score one post given its token texts and full text; tokens at `inert` indices (brand
-        names and handles) are neither sentiment words nor modifiers."""
-        words = self.words(texts, inert)
+    def score(
+        self, tokens: Sequence[Token], text: str, inert: Collection[int] = (), resolve: Resolve = as_text
+    ) -> Scored:
+        """Score one post given its tokens (texts, or ORTH hashes with `resolve` to read them) and
+        full text; tokens at `inert` indices (brand names, handles) are neither sentiment words
+        nor modifiers."""
+        words = self.words(tokens, inert, resolve)
         if any(word.phrase for word in words):
             self._match_phrases(words)
         valences = [0.0] * len(words)
@@ -259,7 +284,7 @@ class EnglishScorer:
             if word.key == "no" and i < last and words[i + 1].boundary == NO_BOUNDARY:
                 continue  # "no one", "no school today": a determiner; only a bare "No." is negative
             if cap_diff is None and any(w.caps for w in words[max(0, i - 3) : i + 1]):
-                cap_diff = _cap_differential(texts)
+                cap_diff = _cap_differential([resolve(token) for token in tokens])
             valences[i] = self._valence(words, i, bool(cap_diff))
         return Scored(
             words=words,
@@ -356,9 +381,13 @@ class EnglishScorer:
 
     @staticmethod
     def _least(valence: float, words: Sequence[EnglishWord], i: int) -> float:
-        if i > 0 and words[i - 1].key == "least" and not words[i - 1].in_lexicon:
-            if i == 1 or words[i - 2].key not in ("at", "very"):
-                return valence * N_SCALAR
+        if (
+            i > 0
+            and words[i - 1].key == "least"
+            and not words[i - 1].in_lexicon
+            and (i == 1 or words[i - 2].key not in ("at", "very"))
+        ):
+            return valence * N_SCALAR
         return valence
 
 

@@ -37,7 +37,7 @@ def evaluate(gold: Sequence[str], predicted: Sequence[str]) -> Evaluation:
         raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
     if not gold:
         raise ValueError("nothing to evaluate")
-    order = {label: i for i, label in enumerate(SENTIMENT_LABELS)}
+    order: dict[str, int] = {label: i for i, label in enumerate(SENTIMENT_LABELS)}
     labels = tuple(sorted(set(gold), key=lambda x: (order.get(x, 99), x)))
     predicted_labels = tuple(sorted(set(gold) | set(predicted), key=lambda x: (order.get(x, 99), x)))
     counts = {(g, p): 0 for g in labels for p in predicted_labels}

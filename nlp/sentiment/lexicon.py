@@ -16,13 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from trendwatch.models import SentimentLabel
-
-from nlp.sentiment.attribution import BrandRef, Range, attribute, brand_scores
+from nlp.sentiment.attribution import BrandRef, BrandScope, Range, attribute, brand_scores
 from nlp.sentiment.english import EnglishScorer
 from nlp.sentiment.persian import PersianScorer
 from nlp.sentiment.valence import Calibration, normalize
-from nlp.sentiment.words import Scored, Word
+from nlp.sentiment.words import Resolve, Scored, Token, Word, as_text
+from trendwatch.models import SentimentLabel
 
 DEFAULT_CALIBRATION = Calibration(negativity=1.4, question=0.5, weak=1.0, positive=0.2, negative=0.05)
 """Tuned once on TweetEval (English, 3-class) and checked on Snappfood (Persian, binary); see
@@ -47,8 +46,11 @@ def script_language(text: str) -> str:
     return "en"
 
 
+PERSIAN_COMPARED_BY = frozenset({"از"})
+
+
 def _persian_comparative(word: Word) -> bool:
-    return bool(word.valence) and word.key.endswith("تر")
+    return bool(word.valence) and word.key.endswith(("تر", "تره"))
 
 
 class LexiconSentiment:
@@ -59,35 +61,55 @@ class LexiconSentiment:
         self.english = EnglishScorer()
         self.persian = PersianScorer()
 
-    def scored(self, tokens: Sequence[str], text: str, lang: str | None, inert: Sequence[int] = ()) -> Scored:
-        """Token-level scores (what the textcat features and the attribution build on)."""
+    def scored(
+        self,
+        tokens: Sequence[Token],
+        text: str,
+        lang: str | None,
+        inert: Sequence[int] = (),
+        resolve: Resolve = as_text,
+    ) -> Scored:
+        """Token-level scores (what the textcat features and the attribution build on).
+        `tokens` are texts, or ORTH hashes with `resolve` turning one into its text."""
         if lang is None:
             lang = script_language(text)
         scorer = self.persian if lang in ("fa", "ar") else self.english
-        return scorer.score(tokens, text, inert)
+        return scorer.score(tokens, text, inert, resolve)
 
     def analyse(
-        self, tokens: Sequence[str], text: str, lang: str | None, brands: Sequence[BrandRef] = ()
+        self,
+        tokens: Sequence[Token],
+        text: str,
+        lang: str | None,
+        brands: Sequence[BrandRef] = (),
+        resolve: Resolve = as_text,
     ) -> SentimentResult:
         inert = [i for ref in brands for i in range(ref.start, ref.end)]
-        scored = self.scored(tokens, text, lang, inert)
+        scored = self.scored(tokens, text, lang, inert, resolve)
         score = scored.score(self.calibration)
         label = self.calibration.label(score)
         if not brands:
             return SentimentResult(score, label)
         return SentimentResult(score, label, self.brand_sentiment(scored, brands, score))
 
-    def brand_sentiment(self, scored: Scored, brands: Sequence[BrandRef], score: float) -> dict[str, float]:
-        distinct = dict.fromkeys(ref.brand for ref in brands)
-        if len(distinct) == 1:
-            return dict.fromkeys(distinct, score)
-        scopes = attribute(
+    @staticmethod
+    def scopes(scored: Scored, brands: Sequence[BrandRef]) -> list[BrandScope]:
+        """Which token ranges speak about which brand (language-aware comparison rules)."""
+        persian = scored.language == "fa"
+        return attribute(
             scored.words,
             scored.valences,
             brands,
             is_comparative=_persian_comparative,
-            compared_by=frozenset({"از"}),
+            compared_by=PERSIAN_COMPARED_BY if persian else frozenset(),
+            predicate_to_subject=persian,
         )
+
+    def brand_sentiment(self, scored: Scored, brands: Sequence[BrandRef], score: float) -> dict[str, float]:
+        distinct = dict.fromkeys(ref.brand for ref in brands)
+        if len(distinct) == 1:
+            return dict.fromkeys(distinct, score)
+        scopes = self.scopes(scored, brands)
         adjust = self.calibration.adjust
 
         def clause_score(ranges: Sequence[Range]) -> float:

@@ -28,7 +28,19 @@ from nlp.sentiment.emoji import emoji_valences, has_emoji_char, token_emoji_vale
 from nlp.sentiment.persian_verbs import LEMMAS, VerbForm, build_verb_forms
 from nlp.sentiment.resources import read_valence_table, vader_lexicon
 from nlp.sentiment.valence import B_DECR, B_INCR, C_INCR, N_SCALAR, punctuation_emphasis
-from nlp.sentiment.words import CLAUSE, COMPARISON, CONTRAST, NO_BOUNDARY, Memo, Scored, Word
+from nlp.sentiment.words import (
+    CLAUSE,
+    COMPARISON,
+    CONTRAST,
+    NO_BOUNDARY,
+    Memo,
+    Resolve,
+    Scored,
+    Token,
+    Word,
+    as_text,
+    split_words,
+)
 
 COMPLAINT = -1.2  # a negated verb that flips nothing: "سس نداشت", "نرسید"
 SUPERLATIVE = 1.25  # "خوشمزه‌ترین"
@@ -54,7 +66,7 @@ _CHAR_MAP = {
     **{chr(c): None for c in range(0x064B, 0x0660)},  # harakat, tanwin, shadda, sukun
     "\u0670": None,
 }
-KEY_TABLE = str.maketrans(_CHAR_MAP)  # type: ignore[arg-type]
+KEY_TABLE = str.maketrans(_CHAR_MAP)
 _ELONGATION = re.compile(r"(.)\1{2,}")
 _DOUBLE = re.compile(r"(.)\1")
 
@@ -66,12 +78,16 @@ def fa_key(text: str) -> str:
 
 BOOSTERS: Mapping[str, float] = {
     **dict.fromkeys(
-        """خیلی خعلی بسیار بسی واقعا واقعن کاملا کاملن شدیدا بشدت شدت بینهایت بیاندازه اصلا اصلن اصن هیچ کلا
-        حسابی انقدر اینقدر اونقدر چقدر زیادی فوق حتما حتمن کلی""".split(),
+        split_words(
+            """خیلی خعلی بسیار بسی واقعا واقعن کاملا کاملن شدیدا بشدت شدت بینهایت بیاندازه اصلا اصلن اصن هیچ
+            کلا حسابی انقدر اینقدر اونقدر چقدر زیادی فوق حتما حتمن کلی"""
+        ),
         B_INCR,
     ),
     **dict.fromkeys(
-        """کمی یکم یکمی یهکم یخورده یهخورده یذره یهذره نسبتا نسبتن تقریبا تقریبن تاحدودی قدری اندکی کمابیش""".split(),
+        split_words(
+            """کمی یکم یکمی یهکم یخورده یهخورده یذره یهذره نسبتا نسبتن تقریبا تقریبن تاحدودی قدری اندکی کمابیش"""
+        ),
         B_DECR,
     ),
 }
@@ -79,10 +95,36 @@ NEGATORS = frozenset({"نه", "بدون", "بی", "غیر", "نا", "بیآنک�
 CONTRASTIVE = frozenset({"ولی", "اما", "ولیکن", "لیکن", "منتها", "منتهی"})
 # Words that open a new clause: concession, subordination. A negated verb after them does not
 # reach back across ("مشکل اینجاست که غذا نرسید" does not flip مشکل).
-CLAUSE_OPENERS = frozenset({"البته", "هرچند", "اگرچه", "درعوض", "بلکه", "که", "چون", "چونکه", "زیرا", "تا", "اگر", "اگه", "وقتی"})
+CLAUSE_OPENERS = frozenset(
+    {"البته", "هرچند", "اگرچه", "درعوض", "بلکه", "که", "چون", "چونکه", "زیرا", "تا", "اگر", "اگه", "وقتی"}
+)
 COMPARISONS = frozenset({"برخلاف", "خلاف", "برعکس", "بجای", "بهجای", "درمقایسه", "مقایسه", "نسبت"})
 CLAUSE_ENDERS = frozenset(
-    {"،", "؛", ".", "!", "؟", "?", ",", ";", ":", "…", "...", "..", "-", "--", "—", "–", "(", ")", "\n", "|", "/", "«", "»"}
+    {
+        "،",
+        "؛",
+        ".",
+        "!",
+        "؟",
+        "?",
+        ",",
+        ";",
+        ":",
+        "…",
+        "...",
+        "..",
+        "-",
+        "--",
+        "—",
+        "–",
+        "(",
+        ")",
+        "\n",
+        "|",
+        "/",
+        "«",
+        "»",
+    }
 )
 # Written apart but belonging to the next token (می دم، بی کیفیت) or to the previous one
 # (خوشمزه ترین، غذا ها): joined before look-up.
@@ -126,12 +168,17 @@ NOT_INFLECTED = frozenset({"دقیقه", "دقایق", "بدن", "بدنه", "ک
 # ("متاسفانه مثل قبل نبود" is unfortunate, not fortunate).
 UNNEGATED = frozenset(
     fa_key(word)
-    for word in """متاسفانه متأسفانه خوشبختانه کاش حیف ممنون ممنونم ممنونیم مرسی متشکرم متشکر مچکرم سپاس سپاسگزارم
-    تشکر ایول آفرین براوو افسوس اه ایش""".split()
+    for word in split_words(
+        """متاسفانه متأسفانه خوشبختانه کاش حیف ممنون ممنونم ممنونیم مرسی متشکرم متشکر مچکرم سپاس سپاسگزارم
+        تشکر ایول آفرین براوو افسوس اه ایش"""
+    )
 )
 # Adjectives that, right before another sentiment word, work as intensifiers ("فوق‌العاده دیر").
 ADVERBIAL = frozenset({"فوقالعاده", "وحشتناک", "افتضاح", "بینظیر", "عالی"})
 _PREFIX_NEGATIONS = ("نا", "غیر")
+# "بهتره" alone is advice ("بهتره دقت کنید": you had better take care), a complaint; after
+# "از ..." in its clause it compares ("X از Y بهتره": X is better than Y).
+ADVISORY = frozenset({"بهتره", "بهتراست"})
 
 
 class PersianWord(Word):
@@ -208,7 +255,7 @@ class PersianScorer:
     # -- classification of one token text ----------------------------------------------------------
 
     def _classify(self, text: str) -> PersianWord:
-        if text.startswith("@") and len(text) > 1 or text.startswith(("http://", "https://", "www.")):
+        if (text.startswith("@") and len(text) > 1) or text.startswith(("http://", "https://", "www.")):
             return INERT
         key = fa_key(text)
         if key.startswith("#") and len(key) > 1:
@@ -238,7 +285,7 @@ class PersianScorer:
         join = 1 if key in JOIN_NEXT else 2 if key in JOIN_PREVIOUS else 0
         phrase = key in self._phrases
         if word is None:
-            if not (boundary or join or key in self._phrase_words):
+            if not (boundary or join or key in self._phrase_words or key == "از"):
                 return PLAIN
             word = PersianWord(key)
         word.boundary = boundary or word.boundary
@@ -291,28 +338,30 @@ class PersianScorer:
 
     # -- scoring ------------------------------------------------------------------------------------
 
-    def words(self, texts: Sequence[str], inert: Collection[int] = ()) -> list[PersianWord]:
-        words = self._memo.lookup(texts)
+    def words(
+        self, tokens: Sequence[Token], inert: Collection[int] = (), resolve: Resolve = as_text
+    ) -> list[PersianWord]:
+        words = self._memo.lookup(tokens, resolve)
         for i in inert:
             words[i] = INERT
         if any(word.join for word in words):
-            self._join(words, texts)
+            self._join(words, tokens, resolve)
         if any(word.phrase for word in words):
             self._match_phrases(words)
         return words
 
-    def _join(self, words: list[PersianWord], texts: Sequence[str]) -> None:
-        """"می دم" -> "میدم", "بی کیفیت" -> "بیکیفیت", "خوشمزه ترین" -> "خوشمزهترین" when the joined
+    def _join(self, words: list[PersianWord], tokens: Sequence[Token], resolve: Resolve) -> None:
+        """ "می دم" -> "میدم", "بی کیفیت" -> "بیکیفیت", "خوشمزه ترین" -> "خوشمزهترین" when the joined
         form means more than the parts."""
         n = len(words)
         for i in range(n):
             word = words[i]
             if word.join == 1 and i + 1 < n and words[i + 1] is not INERT and not words[i + 1].boundary:
-                joined = self._memo.lookup([word.key + fa_key(texts[i + 1])])[0]
+                joined = self._memo.lookup([word.key + fa_key(resolve(tokens[i + 1]))])[0]
                 if joined.valence or joined.lemma:
                     words[i], words[i + 1] = PART, joined
             elif word.join == 2 and i > 0 and words[i - 1] is not INERT and not words[i - 1].boundary:
-                joined = self._memo.lookup([fa_key(texts[i - 1]) + word.key])[0]
+                joined = self._memo.lookup([fa_key(resolve(tokens[i - 1])) + word.key])[0]
                 if joined.valence or joined.lemma:
                     words[i - 1], words[i] = PART, joined
 
@@ -342,10 +391,13 @@ class PersianScorer:
                         break
             i += 1
 
-    def score(self, texts: Sequence[str], text: str, inert: Collection[int] = ()) -> Scored:
-        """Score one post given its token texts and full text; tokens at `inert` indices (brand
-        names and handles) are neither sentiment words nor modifiers."""
-        words = self.words(texts, inert)
+    def score(
+        self, tokens: Sequence[Token], text: str, inert: Collection[int] = (), resolve: Resolve = as_text
+    ) -> Scored:
+        """Score one post given its tokens (texts, or ORTH hashes with `resolve` to read them) and
+        full text; tokens at `inert` indices (brand names, handles) are neither sentiment words
+        nor modifiers."""
+        words = self.words(tokens, inert, resolve)
         n = len(words)
         valences = [0.0] * n
         flipped_by: set[int] = set()
@@ -362,6 +414,8 @@ class PersianScorer:
                 if word.key in ADVERBIAL:
                     continue  # "فوق‌العاده دیر": an intensifier here (read by the next word)
             valence = word.valence
+            if word.key in ADVISORY and _compares(words, i):
+                valence = self._lexicon.get("بهتر", 1.7)  # "X از Y بهتره": better, not "you'd better"
             if word.elongated:
                 valence += C_INCR if valence > 0 else -C_INCR
             # modifiers before the word, within its clause
@@ -415,7 +469,17 @@ class PersianScorer:
             contrast=contrast,
             emphasis=punctuation_emphasis(text),
             question="?" in text or "؟" in text,
+            language="fa",
         )
+
+
+def _compares(words: Sequence[PersianWord], i: int) -> bool:
+    for j in range(i - 1, max(-1, i - 6), -1):
+        if words[j].boundary:
+            return False
+        if words[j].key == "از":
+            return True
+    return False
 
 
 def _boundary(key: str, text: str) -> int:
@@ -423,7 +487,12 @@ def _boundary(key: str, text: str) -> int:
         return CONTRAST
     if key in COMPARISONS:
         return COMPARISON
-    if key in CLAUSE_ENDERS or key in CLAUSE_OPENERS or (text.isspace() and "\n" in text) or (key and set(key) <= {".", "!", "?", "؟"}):
+    if (
+        key in CLAUSE_ENDERS
+        or key in CLAUSE_OPENERS
+        or (text.isspace() and "\n" in text)
+        or (key and set(key) <= {".", "!", "?", "؟"})
+    ):
         return CLAUSE
     return NO_BOUNDARY
 

@@ -42,32 +42,52 @@ class Word:
 W = TypeVar("W", bound=Word)
 
 
+def split_words(text: str) -> list[str]:
+    """A word list written as whitespace-separated text (how the rule word lists read best)."""
+    return text.split()
+
+
+Token = int | str
+"""A token as its text, or as spaCy's ORTH hash of the text (what `Doc.to_array(ORTH)` gives,
+about four times cheaper than building Token objects to read `.text`)."""
+
+Resolve = Callable[[Token], str]
+
+
+def as_text(token: Token) -> str:
+    """The identity resolver, for tokens given as text."""
+    return token if isinstance(token, str) else str(token)
+
+
 class Memo(Generic[W]):
-    """token text -> Word, bounded so a long-running process keeps flat memory.
+    """token (text or ORTH hash) -> Word, bounded so a long-running process keeps flat memory.
 
     Most tokens carry no sentiment; they all map to one shared plain Word, so an entry costs
-    little more than the key string. When the memo reaches `limit` entries it starts afresh
-    (cheaper and simpler than LRU bookkeeping on the hot path; the next posts re-fill it).
+    little more than its key. ORTH hashes are a fixed function of the text (MurmurHash), so
+    entries stay valid when the pipeline, and with it the string store, is rebuilt. When the
+    memo reaches `limit` entries it starts afresh (cheaper and simpler than LRU bookkeeping on
+    the hot path; the next posts re-fill it).
     """
 
     __slots__ = ("_classify", "_entries", "limit")
 
     def __init__(self, classify: Callable[[str], W], limit: int = 200_000) -> None:
         self._classify = classify
-        self._entries: dict[str, W] = {}
+        self._entries: dict[Token, W] = {}
         self.limit = limit
 
-    def lookup(self, texts: Sequence[str]) -> list[W]:
+    def lookup(self, tokens: Sequence[Token], resolve: Resolve = as_text) -> list[W]:
         entries = self._entries
         if len(entries) > self.limit:
             entries.clear()
         get = entries.get
-        out = [get(text) for text in texts]
+        out = [get(token) for token in tokens]
         if None in out:
             classify = self._classify
             for i, found in enumerate(out):
                 if found is None:
-                    word = entries[texts[i]] = classify(texts[i])
+                    token = tokens[i]
+                    word = entries[token] = classify(resolve(token))
                     out[i] = word
         return out  # type: ignore[return-value]
 
@@ -82,7 +102,8 @@ class Scored:
     `valences[i]` is token i's contribution after the word-level rules (negation, boosters,
     caps, idioms) and before contrast weighting; `words[i]` what the scorer knew about it;
     `contrast` the index of the first contrastive conjunction ("but", "ولی"), or -1;
-    `emphasis` the extra intensity from "!" and "??"; `question` whether the post asks.
+    `emphasis` the extra intensity from "!" and "??"; `question` whether the post asks;
+    `language` which scorer read it ("en" or "fa").
     """
 
     words: Sequence[Word]
@@ -90,6 +111,7 @@ class Scored:
     contrast: int
     emphasis: float
     question: bool
+    language: str = "en"
 
     def total(self, calibration: Calibration, start: int = 0, end: int | None = None) -> float:
         """Summed valence of tokens [start, end), with "X but Y" weighting Y over X (VADER's

@@ -14,12 +14,14 @@ from trendwatch.service.commands import (
     demo_cmd,
     enrich,
     run_cmd,
+    sources,
 )
 
 COMMAND_MODULES: list[ModuleType] = [
     demo_cmd,
     run_cmd,
     config_cmd,
+    sources,
     crawl,
     enrich,
     dashboards,
