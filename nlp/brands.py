@@ -97,7 +97,8 @@ class BrandMatcher:
     """spaCy component: finds brand mentions and stores them in `doc.spans["brands"]`."""
 
     def __init__(self, nlp: Language, brands: Sequence[BrandConfig]) -> None:
-        self._nlp = nlp
+        self._make_doc = nlp.tokenizer  # not nlp itself: no reference cycle, so an old pipeline
+        self._vocab = nlp.vocab  # is freed as soon as the enricher drops it
         self.brands = tuple(brands)
         self._folded = PhraseMatcher(nlp.vocab, attr="NORM")
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
@@ -115,7 +116,7 @@ class BrandMatcher:
             if _is_acronym(name):
                 exact.extend(self._words(f"{sigil}{name}") for sigil in ("", "#", "$"))
                 continue
-            folded.extend(self._nlp.make_doc(variant) for variant in spellings(name))
+            folded.extend(self._make_doc(variant) for variant in spellings(name))
             joined = key(name)
             if joined:
                 folded.extend(self._words(f"{sigil}{joined}") for sigil in ("", "#", "@", "$"))
@@ -128,14 +129,14 @@ class BrandMatcher:
         if exact:
             self._exact.add(brand.name, exact)
             self._has_exact = True
-        exclusions = [self._nlp.make_doc(v) for phrase in brand.exclude for v in spellings(phrase)]
+        exclusions = [self._make_doc(v) for phrase in brand.exclude for v in spellings(phrase)]
         if exclusions:
             self._folded.add(_EXCLUDE + brand.name, exclusions)
             self._has_exclusions = True
 
     def _words(self, token: str) -> Doc:
         """A one-token pattern (hashtag/handle forms must not be split by the tokenizer)."""
-        return Doc(self._nlp.vocab, words=[normalise(token)])
+        return Doc(self._vocab, words=[normalise(token)])
 
     @staticmethod
     def _names(brand: BrandConfig) -> Iterator[str]:

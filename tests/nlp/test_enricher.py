@@ -3,6 +3,8 @@ raising for one bad post, flat memory through periodic rebuilds."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +168,20 @@ def test_textcat_without_its_component_or_model_fails_at_build(tmp_path: Path) -
     config = NlpConfig(sentiment="textcat", model=tmp_path / "no-such-model")
     with pytest.raises(Exception, match="no-such-model"):
         build_enricher(config, BRANDS)
+
+
+def test_a_dropped_pipeline_is_freed_without_the_cyclic_collector() -> None:
+    """The enricher freezes long-lived objects out of the collector's view; that is only safe
+    because a pipeline has no reference cycles and is freed by reference counting alone."""
+    enricher = PipelineEnricher(NlpConfig(), BRANDS, string_budget=1, freeze_gc=False)
+    enricher([post("Snapp and دیجی‌کالا #tag", 0)])
+    components = [weakref.ref(component) for _, component in enricher.nlp.pipeline]
+    tokenizer = weakref.ref(enricher.nlp.tokenizer)
+    gc.disable()
+    try:
+        enricher([post("rebuilt now", 1)])  # over budget: a new pipeline replaces the old one
+        assert enricher.rebuilds == 1
+        assert [ref() for ref in components] == [None] * len(components)
+        assert tokenizer() is None
+    finally:
+        gc.enable()
