@@ -117,10 +117,20 @@ class PipelineEnricher:
             self._settle(generation=1)
         texts = [post_text(p) for p in posts]
         try:
-            docs = list(self.nlp.pipe(texts, batch_size=max(len(texts), 1)))
+            docs = self._run(texts)
         except Exception:  # one bad post must not fail the batch: find it below
             return [self._one(post, text) for post, text in zip(posts, texts, strict=True)]
         return [enrichment(post.id, doc) for post, doc in zip(posts, docs, strict=True)]
+
+    def _run(self, texts: list[str]) -> list[Doc]:
+        """`nlp.pipe(texts)` without its per-document generator layers (~5% of the time):
+        components with a batch `pipe` (sentiment's textcat) get the whole batch."""
+        make_doc = self.nlp.make_doc
+        docs = [make_doc(text) for text in texts]
+        for _, component in self.nlp.pipeline:
+            batch = getattr(component, "pipe", None)
+            docs = list(batch(docs, batch_size=len(docs) or 1)) if batch else [component(doc) for doc in docs]
+        return docs
 
     def _one(self, post: Post, text: str) -> Enrichment:
         try:
