@@ -65,13 +65,21 @@ class Enricher(Protocol):
 
 
 def post_text(post: Post) -> str:
-    """The text the pipeline reads: the title (when it is not already the text's start) and
-    the body, cut at MAX_CHARS."""
+    """The text the pipeline reads: the title (when it is not already the text's start), the
+    body cut at MAX_CHARS, and a last line with the hashtags the platform declared but the text
+    does not contain (Bluesky tags, RSS categories), so they count like written ones."""
     text = post.text or ""
     title = (post.title or "").strip()
     if title and not text.startswith(title):
         text = f"{title}\n{text}" if text else title
-    return text[:MAX_CHARS]
+    text = text[:MAX_CHARS]
+    if post.hashtags:
+        written = text.lower()
+        tags = ("#" + "_".join(tag.lstrip("#").split()) for tag in post.hashtags)
+        extra = [tag for tag in tags if len(tag) > 1 and tag.lower() not in written]
+        if extra:
+            text = f"{text}\n{' '.join(dict.fromkeys(extra))}" if text else " ".join(dict.fromkeys(extra))
+    return text
 
 
 class PipelineEnricher:

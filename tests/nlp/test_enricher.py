@@ -16,7 +16,7 @@ from nlp.enricher import ENRICH_FAILURES, PipelineEnricher, build_enricher, post
 from nlp.pipeline import SENTIMENT_FACTORIES, sentiment_available
 from tests.nlp.conftest import post
 from trendwatch.config import BrandConfig, NlpConfig
-from trendwatch.models import Enrichment
+from trendwatch.models import Enrichment, Post
 
 BRANDS = [
     BrandConfig(name="Digikala", aliases=["دیجی‌کالا"]),
@@ -51,6 +51,21 @@ def test_enrichment_text_is_normalised(enricher: PipelineEnricher) -> None:
 
 def test_empty_batch(enricher: PipelineEnricher) -> None:
     assert enricher([]) == []
+
+
+def test_declared_hashtags_missing_from_the_text_are_read_too(enricher: PipelineEnricher) -> None:
+    tagged = Post(
+        id="test:t",
+        platform="test",
+        source="tests",
+        text="ارسال سریع بود #sale",
+        hashtags=("sale", "digikala", "black friday", "#"),
+        created_at=post("").created_at,
+    )
+    assert post_text(tagged) == "ارسال سریع بود #sale\n#digikala #black_friday"
+    (e,) = enricher([tagged])
+    assert e.hashtags == ("sale", "digikala", "black friday")
+    assert e.brands == ("Digikala",)
 
 
 def test_title_is_read_with_the_text() -> None:
