@@ -13,6 +13,7 @@ from trendwatch.service.commands import (
     dashboards,
     demo_cmd,
     enrich,
+    nlp_model,
     run_cmd,
 )
 
@@ -22,5 +23,6 @@ COMMAND_MODULES: list[ModuleType] = [
     config_cmd,
     crawl,
     enrich,
+    nlp_model,
     dashboards,
 ]
