@@ -39,8 +39,10 @@ class Detector(Protocol):
 
 
 class Notifier(Protocol):
-    Options: ClassVar[type[BaseModel]]
-    description: ClassVar[str]
+    """What the engine uses of a notifier. (`Options` and `description` are what the registry
+    checks at registration; they are left out here because a protocol's class attributes are
+    invariant, and each notifier narrows `Options` to its own model.)"""
+
     name: str
     digest: timedelta | None
 

@@ -8,8 +8,9 @@
    every key of that rule still open, with each key's state in the store (`alert:<key>`);
 4. attaches drivers from the store to each event (terms, hashtags, authors, example posts,
    sentiment split over the episode so far);
-5. queues the event for every notifier that accepts it (`outbox:<notifier>:<id>`), records it
-   in the alert history (`record_alert`), saves the key's state, and delivers what is due.
+5. commits the key's new state with the event, records the event in the alert history
+   (`record_alert`), queues it for every notifier that accepts it (`outbox:<notifier>:<id>`),
+   and delivers what is due.
 
 A delivery that fails stays in the outbox and `await engine.retry_deliveries(now)` (the service
 calls it every 30 s) tries again with exponential backoff, or when the channel's Retry-After
@@ -17,15 +18,18 @@ says; it also sends digests whose window has passed and forgets delivery records
 `keep_delivered`. A delivered entry is kept as the delivery record, so a re-queue after a crash
 is recognised and not sent twice.
 
-Crash safety comes from the order of writes and from ids that do not depend on timing: an
-event's id is derived from its key, episode start and sequence number (`Step.event_id`); the
-outbox index is written before the entry it lists, the entry before the alert history, and the
-history before the key's state. A crash anywhere re-runs the step on restart to the same event
-id, finds the queued entries and does not queue them again; no event is forgotten, because the
-state that would hide it is written last. The one window left is a crash between a channel
-accepting a message and the engine marking it delivered: that message is sent again after the
-restart, carrying the same delivery id (webhooks: `X-Trendwatch-Delivery`), so receivers can
-drop it.
+Crash safety comes from committing before acting, and from ids that do not depend on timing.
+A lifecycle transition and its event are written together in one state value (the event as
+`pending_event`); only then is the event recorded in the history (and marked so), queued in
+each notifier's outbox (index first, then the entry; an entry is recognised by the event's id,
+derived from key, episode start and sequence number), and cleared from the state. A restart
+finishes whatever a crash interrupted, from the state, without repeating what was done. An
+opening key enters the rule's open index before its state says open, so it is evaluated again
+(and resolves) even if the detector never mentions it again. Two windows remain, both tiny and
+both on the side of repetition, never loss: a crash between recording an event and marking it
+recorded repeats the history record; a crash between a channel accepting a message and the
+engine marking it delivered sends it again after the restart, with the same delivery id
+(webhooks: `X-Trendwatch-Delivery`; email: `Message-ID`), so receivers can drop it.
 """
 
 from __future__ import annotations
@@ -48,12 +52,14 @@ from alerts.lifecycle import DEFAULT_POLICY, LifecyclePolicy, State, is_open, st
 from trendwatch.errors import DeliveryError, StoreError
 from trendwatch.metrics import ALERTS, NOTIFICATIONS
 from trendwatch.models import Alert, Drivers, Series, SeriesQuery
+from trendwatch.timeutil import floor_time
 
-__all__ = ["AlertContext", "AlertEngine", "AlertStore"]
+__all__ = ["AlertContext", "AlertEngine", "AlertStore", "next_run"]
 
 log = structlog.get_logger(__name__)
 
 OUTBOX_VERSION = 1
+PENDING = "pending_event"  # in an alert state: an event committed but not yet recorded and queued
 
 
 class AlertStore(Protocol):
@@ -75,6 +81,20 @@ class AlertStore(Protocol):
     async def set_state(self, key: str, value: Any) -> None: ...
 
     async def record_alert(self, alert: Alert) -> None: ...
+
+
+def next_run(detector: Detector, now: datetime, settle: timedelta = timedelta(seconds=1)) -> datetime:
+    """When to run `detector` next so it sees each bucket as soon as it is complete.
+
+    Detectors judge the last *complete* bucket, so a run just after a bucket closes (plus
+    `settle`, for posts of that bucket still being committed) alerts within one interval of
+    the posts that caused it; an unaligned loop can take up to two. Runs are aligned to the
+    larger of the detector's interval and its bucket width, on the epoch grid the store uses.
+    Pass the time of the previous run as `now`: if that run was slow, the slot it overran is
+    then already due, and no bucket is skipped.
+    """
+    every = max(detector.interval, detector.query.step)
+    return floor_time(now - settle, every) + every + settle
 
 
 def alert_key(key: str) -> str:
@@ -132,7 +152,8 @@ class AlertEngine:
     # ------------------------------------------------------------------------------- detection
 
     async def run(self, detector: Detector, now: datetime) -> list[Alert]:
-        """One evaluation of `detector` at `now`; returns the lifecycle events it produced."""
+        """One evaluation of `detector` at `now`; returns the lifecycle events it produced (and
+        any event a crash interrupted before it was queued, now queued)."""
         async with self._rule_locks[detector.name]:
             series = await self.store.series(detector.query, now - detector.lookback, now)
             candidates = await asyncio.to_thread(detector.evaluate, series, now)
@@ -152,39 +173,64 @@ class AlertEngine:
             known = by_key.get(candidate.key)
             if known is None or abs(candidate.z) > abs(known.z):
                 by_key[candidate.key] = candidate
-        open_keys: list[str] = list(await self.store.get_state(open_index_key(rule)) or [])
-        still_open = set(open_keys)
+        indexed = set(await self.store.get_state(open_index_key(rule)) or [])
         events: list[Alert] = []
         queued: dict[str, set[str]] = defaultdict(set)
-        for key in sorted(by_key.keys() | still_open):
-            state: State | None = await self.store.get_state(alert_key(key))
+        for key in sorted(by_key.keys() | indexed):
+            stored: State | None = await self.store.get_state(alert_key(key))
+            state = stored
+            if state is not None and PENDING in state:  # committed before a crash, not yet queued
+                events.append(alert_from_json(state[PENDING]["alert"]))
+                state = await self._dispatch(key, state, now, queued)
             result = step(state, by_key.get(key), now, policy)
-            if result.event is not None and result.event_id is not None:
+            # An opening key is indexed before its state says open, a closing one forgotten by
+            # the index after: a crash in between leaves an extra look, never a lost alert.
+            if is_open(result.state) and key not in indexed:
+                indexed.add(key)
+                await self.store.set_state(open_index_key(rule), sorted(indexed))
+            if result.event is not None and result.event_id is not None and result.state is not None:
                 event = await self._with_drivers(detector, result.event, now)
-                for name in await self._queue(event, result.event_id, now):
-                    queued[name].add(result.event_id)
-                await self.store.record_alert(event)
-                ALERTS.labels(rule=rule, status=event.status).inc()
-                log.info(
-                    "alert",
-                    rule=rule,
-                    key=key,
-                    status=event.status,
-                    severity=event.severity,
-                    observed=event.observed,
-                    expected=event.expected,
-                    z=round(event.z, 2) if math.isfinite(event.z) else str(event.z),
-                )
+                # Commit the transition and the event together (one write), then queue it.
+                committed = {**result.state, PENDING: {"id": result.event_id, "alert": alert_to_json(event)}}
+                await self.store.set_state(alert_key(key), committed)
+                await self._dispatch(key, committed, now, queued)
                 events.append(event)
-            if result.state != state:
+            elif result.state != stored:
                 await self.store.set_state(alert_key(key), result.state)
-            if is_open(result.state):
-                still_open.add(key)
-            else:
-                still_open.discard(key)
-        if still_open != set(open_keys):
-            await self.store.set_state(open_index_key(rule), sorted(still_open))
+            if not is_open(result.state) and key in indexed:
+                indexed.discard(key)
+                await self.store.set_state(open_index_key(rule), sorted(indexed))
         return events, queued
+
+    async def _dispatch(self, key: str, state: State, now: datetime, queued: dict[str, set[str]]) -> State:
+        """Record and queue the event a state holds as pending; return the state without it.
+
+        Each part is idempotent or marked done in the state, so a crash anywhere repeats only
+        what had not happened: the history record (marked `recorded`), then the outbox entries
+        (recognised by id), then the state is cleared of the event.
+        """
+        pending = state[PENDING]
+        event = alert_from_json(pending["alert"])
+        if not pending.get("recorded"):
+            await self.store.record_alert(event)
+            ALERTS.labels(rule=event.rule, status=event.status).inc()
+            log.info(
+                "alert",
+                rule=event.rule,
+                key=key,
+                status=event.status,
+                severity=event.severity,
+                observed=event.observed,
+                expected=event.expected,
+                z=round(event.z, 2) if math.isfinite(event.z) else str(event.z),
+            )
+            state = {**state, PENDING: {**pending, "recorded": True}}
+            await self.store.set_state(alert_key(key), state)
+        for name in await self._queue(event, pending["id"], now):
+            queued[name].add(pending["id"])
+        clean = {k: v for k, v in state.items() if k != PENDING}
+        await self.store.set_state(alert_key(key), clean)
+        return clean
 
     async def _with_drivers(self, detector: Detector, event: Alert, now: datetime) -> Alert:
         """The event with what drove it over the episode so far (resolutions need none)."""
@@ -207,12 +253,14 @@ class AlertEngine:
     # --------------------------------------------------------------------------------- outbox
 
     async def _queue(self, event: Alert, event_id: str, now: datetime) -> list[str]:
-        """Put `event` in the outbox of every notifier that wants it; returns their names."""
+        """Put `event` in the outbox of every notifier that wants it (once: an entry queued
+        before a crash is kept as it is); returns the names of those notifiers."""
         names = []
         for notifier in self.notifiers.values():
             if not notifier.accepts(event):
                 continue
             key = outbox_key(notifier.name, event_id)
+            names.append(notifier.name)  # due now, or already queued before a crash: try it now
             async with self._outbox_locks[notifier.name]:
                 if await self.store.get_state(key) is not None:
                     continue  # queued (or delivered) before a crash: never twice
@@ -233,7 +281,6 @@ class AlertEngine:
                         "last_reason": None,
                     },
                 )
-            names.append(notifier.name)
         return names
 
     async def _index_add(self, notifier: str, entry_id: str) -> None:
@@ -405,7 +452,9 @@ class AlertEngine:
             id=entry["id"],
             attempts=attempts,
             reason=reason,
+            retryable=retryable,
             retry_at=next_at.isoformat(),
+            error=str(error)[:300],
         )
         await self.store.set_state(
             key,

@@ -430,14 +430,18 @@ class _Writer:
         alert, labels = self.alert, self.words["labels"]
         _, unit = self.metric()
         unit_suffix = f" {unit}" if unit and alert.metric in COUNT_METRICS else ""
-        facts = [
-            Fact(labels["observed"], self.value(alert.observed) + unit_suffix),
-            Fact(labels["expected"], self.value(alert.expected) + unit_suffix),
-            Fact(labels["unusual"], self.unusual()),
-            Fact(labels["started"], self.when(alert.started_at)),
-        ]
-        if alert.status == "resolved":
-            facts.append(Fact(labels["lasted"], self.duration(alert.at - alert.started_at)))
+        if alert.status == "resolved":  # the values of the last unusual evaluation would mislead
+            facts = [
+                Fact(labels["started"], self.when(alert.started_at)),
+                Fact(labels["lasted"], self.duration(alert.at - alert.started_at)),
+            ]
+        else:
+            facts = [
+                Fact(labels["observed"], self.value(alert.observed) + unit_suffix),
+                Fact(labels["expected"], self.value(alert.expected) + unit_suffix),
+                Fact(labels["unusual"], self.unusual()),
+                Fact(labels["started"], self.when(alert.started_at)),
+            ]
         facts.append(Fact(labels["severity"], str(self.words["severity"][alert.severity])))
         if alert.platform:
             facts.append(Fact(labels["platform"], self.v(clean(alert.platform))))

@@ -1,16 +1,15 @@
 """How every backend sees a stored post: one JSON form, and the facts a post contributes.
 
 `dump_post`/`load_post` are the lossless JSON form of an `EnrichedPost` (raw payload included),
-used by the SQLite store's `doc` column, the Elasticsearch document's `extra` object, and
-`trendwatch export --format ndjson`. `facts_of` derives what a post counts towards — its brands
-(with the per-brand tone), hashtags and topics — the same way in every backend, so series and
-term counts agree between SQLite and Elasticsearch.
+used by the SQLite store's `doc` column, the Elasticsearch document and
+`trendwatch export --format ndjson`. `brand_tones`, `hashtags_of` and `topics_of` derive what a
+post counts towards — its brands (with the per-brand tone), hashtags and topics — the same way in
+every backend, so series and term counts agree between SQLite and Elasticsearch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -110,23 +109,8 @@ def load_post(blob: bytes | str) -> EnrichedPost:
 # --------------------------------------------------------------------------- facts
 
 
-@dataclass(frozen=True, slots=True)
-class Tone:
-    """The sentiment a post counts with towards one subject."""
-
-    score: float
-    label: SentimentLabel
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What one post counts towards. Brands carry their own tone (brand-specific when the NLP
-    stage gave one, the post's otherwise); hashtags and topics count with the post's tone."""
-
-    brands: Mapping[str, Tone]
-    hashtags: tuple[str, ...]
-    topics: tuple[str, ...]
-    tone: Tone
+BrandTone = tuple[str, float, SentimentLabel]
+"""(brand, score, label): the sentiment a post counts with towards one brand."""
 
 
 def brand_label(score: float) -> SentimentLabel:
@@ -137,14 +121,18 @@ def brand_label(score: float) -> SentimentLabel:
     return "neutral"
 
 
-def facts_of(post: EnrichedPost) -> Facts:
-    e = post.enrichment
-    tone = Tone(e.sentiment, e.sentiment_label)
-    brands = {}
-    for brand in e.brands:
-        specific = e.brand_sentiment.get(brand)
-        brands[brand] = tone if specific is None else Tone(float(specific), brand_label(float(specific)))
-    return Facts(brands=brands, hashtags=hashtags_of(post), topics=topics_of(post), tone=tone)
+def brand_tones(enrichment: Enrichment) -> list[BrandTone]:
+    """Each mentioned brand, once, with its tone: the brand-specific score when the NLP stage
+    gave one (labelled by `brand_label`), otherwise the post's own score and label."""
+    specific = enrichment.brand_sentiment
+    out: list[BrandTone] = []
+    for brand in dict.fromkeys(m.brand for m in enrichment.mentions):
+        score = specific.get(brand) if specific else None
+        if score is None:
+            out.append((brand, enrichment.sentiment, enrichment.sentiment_label))
+        else:
+            out.append((brand, float(score), brand_label(float(score))))
+    return out
 
 
 def hashtags_of(post: EnrichedPost) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ token whatever its script or punctuation.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from trendwatch.query import And, Field, Near, Node, Not, Or, Query, Words
 
@@ -19,6 +20,7 @@ _PREFIX = {"lang": "l", "platform": "p", "brand": "b", "author": "a", "hashtag":
 _TEXT = "{title body}"
 
 
+@lru_cache(maxsize=65536)
 def meta_token(kind: str, value: str) -> str:
     """The meta-column token for a normalised keyword value (`kind` is a query field name)."""
     return f"{_PREFIX[kind]}_{value.encode('utf-8').hex()}"

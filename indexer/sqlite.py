@@ -27,8 +27,8 @@ import structlog
 from pydantic import Field
 
 from indexer import sqlite_read as read
-from indexer.sqlite_schema import LATEST, migrate, version_of
-from indexer.sqlite_write import Writer
+from indexer.sqlite_schema import LATEST, Migration, migrate, version_of
+from indexer.sqlite_write import Chunk, Writer
 from indexer.store import TermKind, UpsertResult
 from trendwatch.config import PluginOptions
 from trendwatch.errors import StoreError
@@ -85,6 +85,7 @@ class SqliteStore:
         self._flush_timer: asyncio.TimerHandle | None = None
         self._flush_task: asyncio.Task[None] | None = None
         self._retention_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -154,27 +155,26 @@ class SqliteStore:
         return db
 
     def _open_writer(self) -> None:
-        db = self._connect()
-        if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
-            raise StoreError(f"{self.path}: cannot switch to WAL mode (is it on a network file system?)")
-        db.execute(f"PRAGMA synchronous = {self.options.synchronous.upper()}")
-        db.execute("PRAGMA foreign_keys = OFF")
         try:
-            for step in migrate(
-                db,
-                on_step=lambda m: log.info("migrating database", path=str(self.path), to=m.version, what=m.description),
-            ):
+            db = self._connect()
+            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+                raise StoreError(f"{self.path}: cannot switch to WAL mode (is it on a network file system?)")
+            db.execute(f"PRAGMA synchronous = {self.options.synchronous.upper()}")
+            for step in migrate(db, on_step=self._migrating):
                 log.info("migrated database", path=str(self.path), version=step.version)
+            writer = Writer(db, self.options.fts_batch)
+            writer.check_fold_version()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a trendwatch database or is damaged: {exc}") from exc
         except RuntimeError as exc:
             raise StoreError(f"{self.path}: {exc}") from exc
-        writer = Writer(db, self.options.fts_batch)
-        writer.check_fold_version()
         if writer.fts_lag:
             log.info("catching up the full-text index", path=str(self.path), posts=writer.fts_lag)
             writer.flush_fts()
         self._writer = writer
+
+    def _migrating(self, migration: Migration) -> None:
+        log.info("migrating database", path=str(self.path), to=migration.version, what=migration.description)
 
     async def close(self) -> None:
         if self._retention_task is not None:
@@ -186,6 +186,7 @@ class SqliteStore:
             self._flush_timer = None
         if self._flush_task is not None:
             await asyncio.gather(self._flush_task, return_exceptions=True)
+        await asyncio.gather(*self._background, return_exceptions=True)
         if self._write_pool is not None and self._writer is not None:
             try:
                 await self._write(self._close_writer)
@@ -227,11 +228,11 @@ class SqliteStore:
         return await asyncio.get_running_loop().run_in_executor(self._read_pool, self._in_snapshot, fn, args)
 
     def _in_snapshot(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = self._connect()
-            db.execute("PRAGMA query_only = 1")
         try:
+            db = getattr(self._local, "db", None)
+            if db is None:
+                db = self._local.db = self._connect()
+                db.execute("PRAGMA query_only = 1")
             with read.snapshot(db):
                 return fn(db, *args)
         except sqlite3.Error as exc:
@@ -323,7 +324,9 @@ class SqliteStore:
         return await self._read(read.count, since, until)
 
     async def series(self, query: SeriesQuery, since: datetime, until: datetime) -> list[Series]:
-        return await self._read(read.series, query, since, until)
+        found, chunks = await self._read(read.series, query, since, until, utcnow())
+        self._keep(chunks)
+        return found
 
     async def top_terms(
         self,
@@ -335,7 +338,25 @@ class SqliteStore:
         lang: str | None = None,
         limit: int = 20,
     ) -> list[TermCount]:
-        return await self._read(lambda db: read.top_terms(db, kind, since, until, brand=brand, lang=lang, limit=limit))
+        found, chunks = await self._read(
+            lambda db: read.top_terms(db, kind, since, until, utcnow(), brand=brand, lang=lang, limit=limit)
+        )
+        self._keep(chunks)
+        return found
+
+    def _keep(self, chunks: list[Chunk]) -> None:
+        """Hand rollups a query computed to the writer, in the background: the query has its
+        answer already, and a rollup that went stale meanwhile is simply not kept."""
+        if not chunks or self._write_pool is None:
+            return
+        task = asyncio.create_task(self._write(lambda: self._require_writer().store_rollups(chunks)))
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not keep rollups", error=str(task.exception()))
 
     async def drivers(
         self, query: SeriesQuery, subject: str, since: datetime, until: datetime, limit: int = 5

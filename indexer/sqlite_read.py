@@ -16,7 +16,18 @@ import orjson
 
 from indexer import codec
 from indexer.fts_query import compile_match, within_days
-from indexer.sqlite_write import BRAND, HASHTAG, LANG, MICROS_PER_DAY, PLATFORM, TOPIC, from_micros, micros
+from indexer.sqlite_write import (
+    BRAND,
+    HASHTAG,
+    LANG,
+    MICROS_PER_DAY,
+    MICROS_PER_HOUR,
+    PLATFORM,
+    TOPIC,
+    Chunk,
+    from_micros,
+    micros,
+)
 from indexer.store import TermKind
 from trendwatch.models import (
     Alert,
@@ -86,67 +97,190 @@ def get(db: sqlite3.Connection, ids: Sequence[str]) -> list[EnrichedPost]:
 
 # --------------------------------------------------------------------------- series
 
+SEAL = 600_000_000
+"""A rollup is kept only for periods that ended at least this long ago (10 min): the current
+hour changes with every batch, so caching it would be wasted work."""
 
-class _Filters:
-    """SQL for a SeriesQuery's platform/lang narrowing; `empty` when a value was never seen."""
+BucketRow = list[Any]  # [start µs, count, authors, sentiment sum, negative, positive]
 
-    def __init__(self, db: sqlite3.Connection, platform: str | None, lang: str | None, alias: str = "f") -> None:
-        self.sql, self.args, self.empty = "", [], False
+
+class _Scope:
+    """A query's platform/lang narrowing as dictionary keys (0 = any), SQL and arguments;
+    `empty` when a value was never seen, so nothing can match."""
+
+    def __init__(self, db: sqlite3.Connection, platform: str | None, lang: str | None, alias: str) -> None:
+        self.platform = self.lang = 0
+        self.sql = ""
+        self.args: list[Any] = []
+        self.empty = False
         for column, kind, value in (("platform", PLATFORM, platform), ("lang", LANG, lang)):
             if value is None:
                 continue
-            key = name_key(db, kind, value)
-            if key is None:
+            found = name_key(db, kind, value)
+            if found is None:
                 self.empty = True
+            key = -1 if found is None else found
+            setattr(self, column, key)
             self.sql += f" AND {alias}.{column} = ?"
             self.args.append(key)
 
 
-def series(db: sqlite3.Connection, query: SeriesQuery, since: datetime, until: datetime) -> list[Series]:
+def _hour_versions(db: sqlite3.Connection, start: int, end: int) -> dict[int, int]:
+    rows = db.execute(
+        "SELECT hour, version FROM hours WHERE hour >= ? AND hour < ?",
+        (start // MICROS_PER_HOUR, end // MICROS_PER_HOUR),
+    )
+    return dict(rows.fetchall())
+
+
+def _stored(
+    db: sqlite3.Connection, kind: int, grain: int, scope: _Scope, start: int, end: int
+) -> dict[int, tuple[int, bytes]]:
+    rows = db.execute(
+        "SELECT start, version, data FROM rollups WHERE kind = ? AND grain = ? AND platform = ? AND lang = ? "
+        "AND start >= ? AND start < ?",
+        (kind, grain, scope.platform, scope.lang, start, end),
+    )
+    return {start: (version, data) for start, version, data in rows}
+
+
+def _ranges(starts: list[int], size: int) -> list[tuple[int, int]]:
+    """Consecutive chunk starts merged into [start, end) ranges."""
+    out: list[tuple[int, int]] = []
+    for start in starts:
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], start + size)
+        else:
+            out.append((start, start + size))
+    return out
+
+
+def _bucket_rows(
+    db: sqlite3.Connection, kind: int, keys: list[int] | None, step: int, lo: int, hi: int, scope: _Scope
+) -> Iterator[tuple[int, BucketRow]]:
+    """(subject key, bucket) for the facts of `keys` (None: every subject of the kind) in [lo, hi)."""
+    aggregates = "count(*), count(DISTINCT author), total(sentiment), sum(label < 0), sum(label > 0)"
+    if kind == BRAND:
+        if keys is None:
+            keys = [k for (k,) in db.execute("SELECT key FROM names WHERE kind = ?", (BRAND,))]
+        marks = ",".join("?" * len(keys))
+        sql = (
+            f"SELECT brand, ts - ts % ? AS b, {aggregates} FROM brand_facts f WHERE brand IN ({marks}) "
+            f"AND ts >= ? AND ts < ?{scope.sql} GROUP BY brand, b"
+        )
+        args: list[Any] = [step, *keys, lo, hi, *scope.args]
+    else:
+        subjects = f" AND term IN ({','.join('?' * len(keys))})" if keys is not None else ""
+        sql = (
+            f"SELECT term, ts - ts % ? AS b, {aggregates} FROM term_facts f WHERE kind = ? AND ts >= ? AND ts < ?"
+            f"{subjects}{scope.sql} GROUP BY term, b"
+        )
+        args = [step, kind, lo, hi, *(keys or ()), *scope.args]
+    for key, b, c, a, total, neg, pos in db.execute(sql, args):
+        yield key, [b, c, a, total, neg, pos]
+
+
+def series(
+    db: sqlite3.Connection, query: SeriesQuery, since: datetime, until: datetime, now: datetime
+) -> tuple[list[Series], list[Chunk]]:
+    """The series, and the day rollups computed on the way that are worth keeping."""
     step = int(query.step.total_seconds() * 1_000_000)
     if step <= 0 or step % 1_000_000:
         raise ValueError(f"series step must be a whole number of seconds, got {query.step}")
     kind = KIND_CODE[query.kind]
-    filters = _Filters(db, query.platform, query.lang)
+    scope = _Scope(db, query.platform, query.lang, "f")
     lo, hi = _window(since, until)
     if query.subject is not None:
-        subjects = [subject_name(query.kind, query.subject)]
+        names = [subject_name(query.kind, query.subject)]
     elif query.kind == "brand":
-        subjects = [n for (n,) in db.execute("SELECT name FROM names WHERE kind = ? ORDER BY name", (kind,))]
+        names = [n for (n,) in db.execute("SELECT name FROM names WHERE kind = ? ORDER BY name", (BRAND,))]
     else:
-        tops = top_terms(db, query.kind, since, until, lang=query.lang, platform=query.platform, limit=query.limit)
-        subjects = [t.term for t in tops]
-    start = floor_time(since, query.step)
+        tops, _ = top_terms(
+            db, query.kind, since, until, now, lang=query.lang, platform=query.platform, limit=query.limit
+        )
+        names = [t.term for t in tops]
+    keys = {n: name_key(db, kind, n) for n in names}
+    wanted = {k for k in keys.values() if k is not None}
+    merged: dict[int, dict[int, BucketRow]] = {k: {} for k in wanted}
+    to_store: list[Chunk] = []
+    if wanted and not scope.empty and hi > lo:
+        live = _series_from_rollups(db, kind, step, scope, lo, hi, now, wanted, merged, to_store)
+        for start, end in live:
+            for key, bucket in _bucket_rows(db, kind, sorted(wanted), step, start, end, scope):
+                merged[key][bucket[0]] = bucket
     out = []
-    for name in subjects:
-        key = name_key(db, kind, name)
-        buckets: tuple[Bucket, ...] = ()
-        if key is not None and not filters.empty:
-            rows = db.execute(
-                "SELECT ts - ts % ? AS b, count(*), count(DISTINCT author), total(sentiment), "
-                "sum(label < 0), sum(label > 0) FROM facts f "
-                f"WHERE subject = ? AND ts >= ? AND ts < ?{filters.sql} GROUP BY b ORDER BY b",
-                [step, key, lo, hi, *filters.args],
-            )
-            buckets = tuple(
-                Bucket(start=from_micros(b), count=c, authors=a, sentiment_sum=s, negative=neg, positive=pos)
-                for b, c, a, s, neg, pos in rows
-            )
-        if query.subject is None and not buckets:
+    first = floor_time(since, query.step)
+    for name in names:
+        subject_key = keys[name]
+        rows = sorted(merged.get(subject_key, {}).values()) if subject_key is not None else []
+        if query.subject is None and not rows:
             continue
+        buckets = tuple(
+            Bucket(start=from_micros(b), count=c, authors=a, sentiment_sum=t, negative=n, positive=p)
+            for b, c, a, t, n, p in rows
+        )
         out.append(
             Series(
                 subject=name,
                 kind=query.kind,
                 step=query.step,
-                start=start,
+                start=first,
                 end=until,
                 buckets=buckets,
                 platform=query.platform,
                 lang=query.lang,
             )
         )
-    return out
+    return out, to_store
+
+
+def _series_from_rollups(
+    db: sqlite3.Connection,
+    kind: int,
+    step: int,
+    scope: _Scope,
+    lo: int,
+    hi: int,
+    now: datetime,
+    wanted: set[int],
+    merged: dict[int, dict[int, BucketRow]],
+    to_store: list[Chunk],
+) -> list[tuple[int, int]]:
+    """Fill `merged` from day rollups (computing and queueing missing ones); return the
+    [start, end) ranges still to compute live (partial days at the edges, or everything).
+    Buckets divide days here, so every bucket comes from exactly one of these places."""
+    if MICROS_PER_DAY % step:
+        return [(lo, hi)]
+    first = -(-lo // MICROS_PER_DAY) * MICROS_PER_DAY  # first whole day inside the window
+    last = hi // MICROS_PER_DAY * MICROS_PER_DAY
+    if first >= last:
+        return [(lo, hi)]
+    hours = _hour_versions(db, first, last)
+    stored = _stored(db, kind, step, scope, first, last)
+    sealed_before = micros(now) - SEAL
+    missing = []
+    for day in range(first, last, MICROS_PER_DAY):
+        version = sum(v for h, v in hours.items() if day <= h * MICROS_PER_HOUR < day + MICROS_PER_DAY)
+        found = stored.get(day)
+        if found is not None and found[0] == version:
+            for key, buckets in orjson.loads(found[1]).items():
+                if int(key) in wanted:
+                    for bucket in buckets:
+                        merged[int(key)][bucket[0]] = bucket
+        else:
+            missing.append((day, version))
+    for start, end in _ranges([d for d, _ in missing], MICROS_PER_DAY):
+        per_day: dict[int, dict[int, list[BucketRow]]] = {}
+        for key, bucket in _bucket_rows(db, kind, None, step, start, end, scope):
+            per_day.setdefault(bucket[0] // MICROS_PER_DAY * MICROS_PER_DAY, {}).setdefault(key, []).append(bucket)
+            if key in wanted:
+                merged[key][bucket[0]] = bucket
+        for day, version in missing:
+            if start <= day < end and day + MICROS_PER_DAY <= sealed_before:
+                data = orjson.dumps(per_day.get(day, {}), option=orjson.OPT_NON_STR_KEYS)
+                to_store.append(Chunk(kind, step, scope.platform, scope.lang, day, day + MICROS_PER_DAY, version, data))
+    edges = [(lo, first), (last, hi)]
+    return [(a, b) for a, b in edges if b > a]
 
 
 # --------------------------------------------------------------------------- terms and drivers
@@ -157,31 +291,118 @@ def top_terms(
     kind: TermKind | SeriesKind,
     since: datetime,
     until: datetime,
+    now: datetime,
     *,
     brand: str | None = None,
     lang: str | None = None,
     platform: str | None = None,
     limit: int = 20,
-) -> list[TermCount]:
+) -> tuple[list[TermCount], list[Chunk]]:
+    """Terms by distinct authors, then count, then name; with the hour rollups worth keeping."""
     code = KIND_CODE[kind]
-    filters = _Filters(db, platform, lang)
-    if filters.empty:
-        return []
+    scope = _Scope(db, platform, lang, "t")
     lo, hi = _window(since, until)
-    sql = (
-        "SELECT n.name, count(*) AS c, count(DISTINCT f.author) AS a FROM facts f JOIN names n ON n.key = f.subject "
-        f"WHERE f.kind = ? AND f.ts >= ? AND f.ts < ?{filters.sql}"
-    )
-    args: list[Any] = [code, lo, hi, *filters.args]
+    if scope.empty or hi <= lo or limit <= 0:
+        return [], []
     if brand is not None:
-        brand_key = name_key(db, BRAND, brand)
-        if brand_key is None:
-            return []
-        sql += " AND EXISTS (SELECT 1 FROM facts b WHERE b.subject = ? AND b.ts = f.ts AND b.post = f.post)"
-        args.append(brand_key)
-    sql += " GROUP BY f.subject ORDER BY a DESC, c DESC, n.name LIMIT ?"
-    args.append(limit)
-    return [TermCount(term=name, count=c, authors=a) for name, c, a in db.execute(sql, args)]
+        return _top_terms_of_brand(db, code, brand, lo, hi, scope, limit), []
+    counts: dict[int, int] = {}
+    authors: dict[int, set[int]] = {}
+
+    def add(hour_terms: dict[Any, list[Any]]) -> None:
+        for key, (count, who) in hour_terms.items():
+            term = int(key)
+            counts[term] = counts.get(term, 0) + count
+            found = authors.get(term)
+            if found is None:
+                authors[term] = set(who)
+            else:
+                found.update(who)
+
+    first = -(-lo // MICROS_PER_HOUR) * MICROS_PER_HOUR
+    last = hi // MICROS_PER_HOUR * MICROS_PER_HOUR
+    to_store: list[Chunk] = []
+    live = [(lo, hi)]
+    if first < last:
+        live = [(a, b) for a, b in ((lo, first), (last, hi)) if b > a]
+        versions = _hour_versions(db, first, last)
+        stored = _stored(db, code, 0, scope, first, last)
+        sealed_before = micros(now) - SEAL
+        missing = []
+        for hour in range(first, last, MICROS_PER_HOUR):
+            version = versions.get(hour // MICROS_PER_HOUR, 0)
+            found = stored.get(hour)
+            if found is not None and found[0] == version:
+                add(orjson.loads(found[1]))
+            else:
+                missing.append((hour, version))
+        for start, end in _ranges([h for h, _ in missing], MICROS_PER_HOUR):
+            per_hour = _term_hours(db, code, start, end, scope)
+            for hour, version in missing:
+                if start <= hour < end:
+                    data = per_hour.get(hour, {})
+                    add(data)
+                    if hour + MICROS_PER_HOUR <= sealed_before:
+                        blob = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+                        to_store.append(
+                            Chunk(code, 0, scope.platform, scope.lang, hour, hour + MICROS_PER_HOUR, version, blob)
+                        )
+    for start, end in live:
+        for data in _term_hours(db, code, start, end, scope).values():
+            add(data)
+    ranked = sorted(counts, key=lambda t: (-len(authors[t]), -counts[t]))
+    if len(ranked) > limit:  # ties at the cut are settled by name, like the other backends
+        edge = (len(authors[ranked[limit - 1]]), counts[ranked[limit - 1]])
+        ranked = [t for i, t in enumerate(ranked) if i < limit or (len(authors[t]), counts[t]) == edge]
+    names = _names_of(db, ranked)
+    top = sorted(ranked, key=lambda t: (-len(authors[t]), -counts[t], names[t]))[:limit]
+    return [TermCount(term=names[t], count=counts[t], authors=len(authors[t])) for t in top], to_store
+
+
+def _term_hours(db: sqlite3.Connection, kind: int, lo: int, hi: int, scope: _Scope) -> dict[int, dict[int, list[Any]]]:
+    """Per hour start: {term: [count, [distinct author keys]]} for the facts in [lo, hi)."""
+    hours: dict[int, dict[int, list[Any]]] = {}
+    rows = db.execute(
+        f"SELECT ts - ts % {MICROS_PER_HOUR}, term, author, count(*) FROM term_facts t "
+        f"WHERE kind = ? AND ts >= ? AND ts < ?{scope.sql} GROUP BY 1, term, author",
+        [kind, lo, hi, *scope.args],
+    )
+    for hour, term, author, count in rows:
+        terms = hours.get(hour)
+        if terms is None:
+            terms = hours[hour] = {}
+        found = terms.get(term)
+        if found is None:
+            found = terms[term] = [0, []]
+        found[0] += count
+        if author is not None:
+            found[1].append(author)
+    return hours
+
+
+def _names_of(db: sqlite3.Connection, keys: Sequence[int]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for start in range(0, len(keys), 5000):
+        chunk = keys[start : start + 5000]
+        marks = ",".join("?" * len(chunk))
+        names.update(db.execute(f"SELECT key, name FROM names WHERE key IN ({marks})", chunk).fetchall())
+    return names
+
+
+def _top_terms_of_brand(
+    db: sqlite3.Connection, kind: int, brand: str, lo: int, hi: int, scope: _Scope, limit: int
+) -> list[TermCount]:
+    brand_key = name_key(db, BRAND, brand)
+    if brand_key is None:
+        return []
+    rows = db.execute(
+        "SELECT n.name, count(*) AS c, count(DISTINCT t.author) AS a FROM brand_facts b "
+        "JOIN term_facts t ON t.kind = ? AND t.ts = b.ts AND t.post = b.post JOIN names n ON n.key = t.term "
+        f"WHERE b.brand = ? AND b.ts >= ? AND b.ts < ?{scope.sql} "
+        "GROUP BY t.term ORDER BY a DESC, c DESC, n.name LIMIT ?",
+        [kind, brand_key, lo, hi, *scope.args, limit],
+    )
+    return [TermCount(term=name, count=c, authors=a) for name, c, a in rows]
 
 
 def drivers(
@@ -189,18 +410,26 @@ def drivers(
 ) -> Drivers:
     kind = KIND_CODE[query.kind]
     key = name_key(db, kind, subject_name(query.kind, subject))
-    filters = _Filters(db, query.platform, query.lang, alias="s")
-    if key is None or filters.empty:
+    scope = _Scope(db, query.platform, query.lang, "s")
+    if key is None or scope.empty:
         return Drivers()
     lo, hi = _window(since, until)
-    scope = f"s.subject = ? AND s.ts >= ? AND s.ts < ?{filters.sql}"
-    args = [key, lo, hi, *filters.args]
+    if kind == BRAND:
+        source = "brand_facts s"
+        where = f"s.brand = ? AND s.ts >= ? AND s.ts < ?{scope.sql}"
+        args: list[Any] = [key, lo, hi, *scope.args]
+        other = ""
+    else:
+        source = "term_facts s"
+        where = f"s.kind = ? AND s.ts >= ? AND s.ts < ? AND s.term = ?{scope.sql}"
+        args = [kind, lo, hi, key, *scope.args]
+        other = " AND t.term != s.term"
 
     def terms(term_kind: int) -> tuple[TermCount, ...]:
         rows = db.execute(
-            "SELECT n.name, count(*) AS c, count(DISTINCT t.author) AS a FROM facts s "
-            "JOIN facts t ON t.kind = ? AND t.ts = s.ts AND t.post = s.post JOIN names n ON n.key = t.subject "
-            f"WHERE {scope} AND t.subject != s.subject GROUP BY t.subject ORDER BY a DESC, c DESC, n.name LIMIT ?",
+            f"SELECT n.name, count(*) AS c, count(DISTINCT t.author) AS a FROM {source} "
+            "JOIN term_facts t ON t.kind = ? AND t.ts = s.ts AND t.post = s.post JOIN names n ON n.key = t.term "
+            f"WHERE {where}{other} GROUP BY t.term ORDER BY a DESC, c DESC, n.name LIMIT ?",
             [term_kind, *args, limit],
         )
         return tuple(TermCount(term=name, count=c, authors=a) for name, c, a in rows)
@@ -208,21 +437,21 @@ def drivers(
     authors = tuple(
         TermCount(term=handle or author_id, count=c, authors=1)
         for handle, author_id, c in db.execute(
-            "SELECT a.handle, a.id, count(*) AS c FROM facts s JOIN authors a ON a.key = s.author "
-            f"WHERE {scope} GROUP BY s.author ORDER BY c DESC, a.id LIMIT ?",
+            f"SELECT a.handle, a.id, count(*) AS c FROM {source} JOIN authors a ON a.key = s.author "
+            f"WHERE {where} GROUP BY s.author ORDER BY c DESC, a.id LIMIT ?",
             [*args, limit],
         )
     )
     posts = tuple(
         codec.post_ref(codec.load_post(doc))
         for (doc,) in db.execute(
-            "SELECT p.doc FROM facts s JOIN posts p ON p.rowid = s.post "
-            f"WHERE {scope} ORDER BY p.engagement DESC, p.created_at DESC, p.id LIMIT ?",
+            f"SELECT p.doc FROM {source} JOIN posts p ON p.rowid = s.post "
+            f"WHERE {where} ORDER BY p.engagement DESC, p.created_at DESC, p.id LIMIT ?",
             [*args, limit],
         )
     )
     neg, neu, pos = db.execute(
-        f"SELECT total(s.label < 0), total(s.label = 0), total(s.label > 0) FROM facts s WHERE {scope}", args
+        f"SELECT total(s.label < 0), total(s.label = 0), total(s.label > 0) FROM {source} WHERE {where}", args
     ).fetchone()
     return Drivers(
         hashtags=terms(HASHTAG),
@@ -258,8 +487,8 @@ def search(
     days = [
         d
         for (d,) in db.execute(
-            "SELECT day FROM days WHERE day >= ? AND day <= ? ORDER BY day DESC",
-            (lo // MICROS_PER_DAY if since else _FAR_PAST, (hi - 1) // MICROS_PER_DAY if until else _FAR_FUTURE),
+            "SELECT DISTINCT hour / 24 FROM hours WHERE hour >= ? AND hour <= ? ORDER BY 1 DESC",
+            (lo // MICROS_PER_HOUR if since else _FAR_PAST, (hi - 1) // MICROS_PER_HOUR if until else _FAR_FUTURE),
         )
     ]
     from_index = 0

@@ -5,18 +5,23 @@ migration, each in its own transaction, so a database written by any earlier tre
 with the current one. Never edit a released migration: append a new one (and a fixture of the
 previous version to tests/indexer/fixtures/, which the migration test opens).
 
-Layout (v1):
+Layout (v2; v1 had one `facts` table clustered by subject, slow to write at scale, and `days`):
 
 - `posts`: one row per post id; `doc` is the lossless JSON of the EnrichedPost (indexer.codec);
   the other columns are what queries filter on, dictionary-encoded (`names`, `authors`);
   `created_at` is in microseconds since the epoch (UTC).
-- `facts`: one row per (subject, post) — a brand, hashtag or topic the post counts towards —
-  clustered by (subject, time), with what a series bucket needs (author, tone, platform, lang).
-  Upserts rewrite a post's facts, so re-ingesting never double counts.
+- `brand_facts`: one row per (brand, post), clustered by (brand, time): few brands, so writes
+  append to a few places and one brand's series is one range scan. `term_facts`: one row per
+  (hashtag or topic, post), clustered by (kind, time): thousands of terms, so clustering by time
+  keeps writes appends. Both carry what a bucket needs (author, tone, platform, lang); upserts
+  rewrite a post's facts, so re-ingesting never double counts.
 - `fts`: contentless FTS5 over folded title/body plus a `meta` column of keyword tokens
   (indexer.fts_query); filled in batches behind the posts table (`meta.fts_indexed` is the
   highest rowid indexed), which is what keeps ingest fast.
-- `days`: a version per UTC day, bumped whenever that day's facts change (rollups key on it).
+- `hours`: a version per UTC hour, bumped whenever that hour's facts change.
+- `rollups`: pre-aggregated chunks, computed lazily by queries and kept while the versions of
+  the hours they cover are unchanged: per day and series step, the buckets of every subject of a
+  kind; per hour, each term's count and distinct authors (for top terms).
 - `state`, `alerts`: the key-value table and the alert history.
 """
 
@@ -104,7 +109,59 @@ def _v1(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "posts, facts, full-text index, state, alerts", _v1),)
+def _v2(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE brand_facts(
+            brand INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            post INTEGER NOT NULL,
+            author INTEGER,
+            platform INTEGER NOT NULL,
+            lang INTEGER,
+            sentiment REAL NOT NULL,
+            label INTEGER NOT NULL,
+            PRIMARY KEY(brand, ts, post)
+        ) WITHOUT ROWID;
+        CREATE TABLE term_facts(
+            kind INTEGER NOT NULL,
+            ts INTEGER NOT NULL,
+            term INTEGER NOT NULL,
+            post INTEGER NOT NULL,
+            author INTEGER,
+            platform INTEGER NOT NULL,
+            lang INTEGER,
+            sentiment REAL NOT NULL,
+            label INTEGER NOT NULL,
+            PRIMARY KEY(kind, ts, term, post)
+        ) WITHOUT ROWID;
+        INSERT INTO brand_facts
+            SELECT subject, ts, post, author, platform, lang, sentiment, label FROM facts WHERE kind = 3;
+        INSERT INTO term_facts
+            SELECT kind, ts, subject, post, author, platform, lang, sentiment, label FROM facts WHERE kind IN (4, 5);
+        DROP TABLE facts;
+        CREATE TABLE hours(hour INTEGER PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT INTO hours SELECT DISTINCT created_at / 3600000000, 1 FROM posts;
+        DROP TABLE days;
+        CREATE TABLE rollups(
+            kind INTEGER NOT NULL,
+            grain INTEGER NOT NULL,
+            platform INTEGER NOT NULL,
+            lang INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY(kind, grain, platform, lang, start)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "posts, facts, full-text index, state, alerts", _v1),
+    Migration(2, "facts split into brand (by brand) and term (by time) tables; hour versions; rollups", _v2),
+)
 LATEST = MIGRATIONS[-1].version
 
 

@@ -34,6 +34,9 @@ log = structlog.get_logger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROS_PER_DAY = 86_400_000_000
+MICROS_PER_HOUR = 3_600_000_000
+_INSERT_BRANDS = "INSERT INTO brand_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_TERMS = "INSERT INTO term_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _MICRO = timedelta(microseconds=1)
 
 # `names.kind` values
@@ -52,18 +55,51 @@ def from_micros(value: int) -> datetime:
     return EPOCH + timedelta(microseconds=value)
 
 
+def author_tokens(author: Author | None) -> str:
+    """The meta tokens that let `author:` match a post's author id or handle."""
+    if author is None:
+        return ""
+    keys = {author_key(author.id), author_key(author.handle or "")} - {""}
+    return " ".join(meta_token("author", k) for k in sorted(keys))
+
+
 def fts_row(post: EnrichedPost) -> FtsRow:
     """The full-text columns of a post: folded title and text, and its keyword tokens."""
     p, e = post.post, post.enrichment
     meta = [UNIVERSE, day_token(micros(p.created_at) // MICROS_PER_DAY), meta_token("platform", keyword(p.platform))]
     if e.lang:
         meta.append(meta_token("lang", keyword(e.lang)))
-    meta.extend(meta_token("brand", keyword(b)) for b in e.brands)
+    meta.extend(meta_token("brand", keyword(b)) for b, _, _ in codec.brand_tones(e))
     meta.extend(meta_token("hashtag", h) for h in codec.hashtags_of(post))
     if p.author is not None:
-        keys = {author_key(p.author.id), author_key(p.author.handle or "")} - {""}
-        meta.extend(meta_token("author", k) for k in sorted(keys))
-    return fold(p.title or ""), fold(p.text), " ".join(meta)
+        meta.append(author_tokens(p.author))
+    return fold(p.title) if p.title else "", fold(p.text), " ".join(meta)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """Everything one post writes: its posts row (without rowid), facts rows and FTS columns."""
+
+    post: tuple[Any, ...]
+    brands: list[tuple[Any, ...]]
+    terms: list[tuple[Any, ...]]
+    fts: FtsRow
+    hour: int
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A rollup a reader computed: valid while the summed versions of the hours it covers
+    (`start`..`end`, microseconds) still equal `version`."""
+
+    kind: int
+    grain: int
+    platform: int
+    lang: int
+    start: int
+    end: int
+    version: int
+    data: bytes
 
 
 @dataclass(slots=True)
@@ -83,6 +119,8 @@ class Writer:
         self.pending: dict[int, FtsRow] = {}
         self._names: dict[tuple[int, str], int] = {}
         self._authors: dict[str, tuple[int, str | None]] = {}
+        self._tokens: dict[tuple[int, str], tuple[int, str]] = {}
+        self._author_meta: dict[tuple[str, str | None], str] = {}
         self.next_rowid = 1
         self.fts_indexed = 0
         self.load()
@@ -93,6 +131,7 @@ class Writer:
         db = self.db
         self._names = {(kind, name): key for key, kind, name in db.execute("SELECT key, kind, name FROM names")}
         self._authors.clear()
+        self._tokens.clear()
         self.pending.clear()
         top = db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0
         self.next_rowid = max(top, self._meta("rowid_floor", 0)) + 1
@@ -119,22 +158,6 @@ class Writer:
             key = self._names[(kind, name)] = int(row[0])
         return key
 
-    def author_key(self, author: Author | None) -> int | None:
-        if author is None:
-            return None
-        cached = self._authors.get(author.id)
-        if cached is not None and cached[1] == author.handle:
-            return cached[0]
-        row = self.db.execute(
-            "INSERT INTO authors(id, handle) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET handle = excluded.handle "
-            "RETURNING key",
-            (author.id, author.handle),
-        ).fetchone()
-        if len(self._authors) > 200_000:  # bounded: authors are many, most post rarely
-            self._authors.clear()
-        self._authors[author.id] = (int(row[0]), author.handle)
-        return int(row[0])
-
     def _fail(self) -> None:
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
@@ -144,41 +167,90 @@ class Writer:
 
     # ------------------------------------------------------------------ posts
 
-    def _facts(self, post: EnrichedPost, rowid: int, ts: int, author: int | None) -> list[tuple[Any, ...]]:
-        facts = codec.facts_of(post)
-        p, e = post.post, post.enrichment
-        platform = self.name_key(PLATFORM, p.platform)
-        lang = self.name_key(LANG, e.lang) if e.lang else None
-        tone = facts.tone
-        label = LABELS[tone.label]
-        rows = [
-            (self.name_key(BRAND, brand), ts, rowid, BRAND, author, platform, lang, t.score, LABELS[t.label])
-            for brand, t in facts.brands.items()
-        ]
-        rows.extend(
-            (self.name_key(HASHTAG, tag), ts, rowid, HASHTAG, author, platform, lang, tone.score, label)
-            for tag in facts.hashtags
+    def resolve_authors(self, posts: Sequence[EnrichedPost]) -> None:
+        """Make sure every author of `posts` has a key in the cache (one round trip for the new)."""
+        cache = self._authors
+        missing: dict[str, str | None] = {}
+        for post in posts:
+            author = post.post.author
+            if author is not None:
+                cached = cache.get(author.id)
+                if cached is None or cached[1] != author.handle:
+                    missing[author.id] = author.handle
+        if not missing:
+            return
+        if len(cache) + len(missing) > 200_000:  # bounded: authors are many, most post rarely
+            cache.clear()
+        self.db.executemany(
+            "INSERT INTO authors(id, handle) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET handle = excluded.handle "
+            "WHERE handle IS NOT excluded.handle",
+            list(missing.items()),
         )
-        rows.extend(
-            (self.name_key(TOPIC, topic), ts, rowid, TOPIC, author, platform, lang, tone.score, label)
-            for topic in facts.topics
-        )
-        return rows
+        ids = list(missing)
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            marks = ",".join("?" * len(chunk))
+            for key, author_id, handle in self.db.execute(
+                f"SELECT key, id, handle FROM authors WHERE id IN ({marks})", chunk
+            ):
+                cache[author_id] = (key, handle)
 
-    def _post_row(self, post: EnrichedPost, ts: int, author: int | None, doc: bytes) -> tuple[Any, ...]:
+    def _name(self, kind: int, name: str, token_kind: str | None = None) -> tuple[int, str]:
+        """(dictionary key, meta token) of a name, from the cache or created."""
+        found = self._tokens.get((kind, name))
+        if found is None:
+            key = self.name_key(kind, name)
+            token = meta_token(token_kind, keyword(name) if kind != HASHTAG else name) if token_kind else ""
+            found = self._tokens[(kind, name)] = (key, token)
+        return found
+
+    def rows(self, post: EnrichedPost, rowid: int, doc: bytes) -> _Rows:
+        """The rows of one post (authors must be resolved first). The hot path of ingest: it
+        computes exactly what `fts_row` and `indexer.codec` define, with every lookup cached."""
         p, e = post.post, post.enrichment
-        return (
-            p.id,
-            ts,
-            self.name_key(PLATFORM, p.platform),
-            self.name_key(SOURCE, p.source),
-            self.name_key(LANG, e.lang) if e.lang else None,
-            author,
-            e.sentiment,
-            LABELS[e.sentiment_label],
-            codec.engagement_total(p),
-            doc,
-        )
+        name = self._name
+        ts = (p.created_at - EPOCH) // _MICRO
+        day = ts // MICROS_PER_DAY
+        if p.author is not None:
+            author, author_meta = self._authors[p.author.id][0], self._author_tokens(p.author)
+        else:
+            author, author_meta = None, ""
+        platform, platform_meta = name(PLATFORM, p.platform, "platform")
+        if e.lang:
+            lang, lang_meta = name(LANG, e.lang, "lang")
+        else:
+            lang, lang_meta = None, ""
+        source = name(SOURCE, p.source)[0]
+        score, label = e.sentiment, LABELS[e.sentiment_label]
+        brands = []
+        terms = []
+        meta = [UNIVERSE, f"d_{day}", platform_meta, lang_meta]
+        if e.mentions:
+            for brand, brand_score, brand_label in codec.brand_tones(e):
+                key, token = name(BRAND, brand, "brand")
+                brands.append((key, ts, rowid, author, platform, lang, brand_score, LABELS[brand_label]))
+                meta.append(token)
+        if p.hashtags or e.hashtags:
+            for tag in codec.hashtags_of(post):
+                key, token = name(HASHTAG, tag, "hashtag")
+                terms.append((HASHTAG, ts, key, rowid, author, platform, lang, score, label))
+                meta.append(token)
+        if e.topics:
+            for topic in codec.topics_of(post):
+                terms.append((TOPIC, ts, name(TOPIC, topic)[0], rowid, author, platform, lang, score, label))
+        meta.append(author_meta)
+        post_row = (p.id, ts, platform, source, lang, author, score, label, codec.engagement_total(p), doc)
+        fts = (fold(p.title) if p.title else "", fold(p.text), " ".join(m for m in meta if m))
+        return _Rows(post=post_row, brands=brands, terms=terms, fts=fts, hour=ts // MICROS_PER_HOUR)
+
+    def _author_tokens(self, author: Author) -> str:
+        key = (author.id, author.handle)
+        tokens = self._author_meta.get(key)
+        if tokens is None:
+            if len(self._author_meta) > 200_000:
+                self._author_meta.clear()
+            tokens = self._author_meta[key] = author_tokens(author)
+        return tokens
 
     def upsert(self, posts: Sequence[EnrichedPost]) -> UpsertResult:
         batch = list({p.id: p for p in posts}.values())  # the last copy of an id wins
@@ -188,33 +260,36 @@ class Writer:
         try:
             db.execute("BEGIN IMMEDIATE")
             existing = self._existing([p.id for p in batch])
+            self.resolve_authors(batch)
             changes = _Changes(pending={}, next_rowid=self.next_rowid)
             new_rows: list[tuple[Any, ...]] = []
-            new_facts: list[tuple[Any, ...]] = []
+            new_brands: list[tuple[Any, ...]] = []
+            new_terms: list[tuple[Any, ...]] = []
             updated = 0
-            days: set[int] = set()
+            hours: set[int] = set()
+            dump = codec.dump_post
             for post in batch:
-                ts = micros(post.post.created_at)
-                author = self.author_key(post.post.author)
-                doc = codec.dump_post(post)
                 known = existing.get(post.id)
                 if known is None:
                     rowid = changes.next_rowid
                     changes.next_rowid += 1
-                    new_rows.append((rowid, *self._post_row(post, ts, author, doc)))
-                    new_facts.extend(self._facts(post, rowid, ts, author))
-                    changes.pending[rowid] = fts_row(post)
-                    days.add(ts // MICROS_PER_DAY)
+                    rows = self.rows(post, rowid, dump(post))
+                    new_rows.append((rowid, *rows.post))
+                    new_brands.extend(rows.brands)
+                    new_terms.extend(rows.terms)
+                    changes.pending[rowid] = rows.fts
+                    hours.add(rows.hour)
                 else:
                     updated += 1
-                    self._update(post, known, ts, author, doc, changes, days)
+                    self._update(post, known, changes, hours)
             db.executemany(
                 "INSERT INTO posts(rowid, id, created_at, platform, source, lang, author, sentiment, label, "
                 "engagement, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 new_rows,
             )
-            db.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", new_facts)
-            self._touch(days)
+            db.executemany(_INSERT_BRANDS, new_brands)
+            db.executemany(_INSERT_TERMS, new_terms)
+            self._touch(hours)
             db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._fail()
@@ -237,49 +312,47 @@ class Writer:
                 found[post_id] = (rowid, doc)
         return found
 
-    def _update(
-        self,
-        post: EnrichedPost,
-        known: tuple[int, bytes],
-        ts: int,
-        author: int | None,
-        doc: bytes,
-        changes: _Changes,
-        days: set[int],
-    ) -> None:
+    def _update(self, post: EnrichedPost, known: tuple[int, bytes], changes: _Changes, hours: set[int]) -> None:
         rowid, old_doc = known
+        doc = codec.dump_post(post)
         if old_doc == doc:
             return
         old = codec.load_post(old_doc)
-        old_ts = micros(old.post.created_at)
-        old_facts = self._facts(old, rowid, old_ts, self.author_key(old.post.author))
-        facts = self._facts(post, rowid, ts, author)
+        self.resolve_authors([old])
+        before, after = self.rows(old, rowid, old_doc), self.rows(post, rowid, doc)
         db = self.db
         db.execute(
             "UPDATE posts SET id = ?, created_at = ?, platform = ?, source = ?, lang = ?, author = ?, sentiment = ?, "
             "label = ?, engagement = ?, doc = ? WHERE rowid = ?",
-            (*self._post_row(post, ts, author, doc), rowid),
+            (*after.post, rowid),
         )
-        if old_facts != facts:
-            db.executemany("DELETE FROM facts WHERE subject = ? AND ts = ? AND post = ?", [f[:3] for f in old_facts])
-            db.executemany("INSERT INTO facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", facts)
-            days.update((old_ts // MICROS_PER_DAY, ts // MICROS_PER_DAY))
-        new_fts = fts_row(post)
+        if before.brands != after.brands or before.terms != after.terms:
+            self._delete_facts(before)
+            db.executemany(_INSERT_BRANDS, after.brands)
+            db.executemany(_INSERT_TERMS, after.terms)
+            hours.update((before.hour, after.hour))
         if rowid > self.fts_indexed:
-            changes.pending[rowid] = new_fts
-            return
-        old_fts = fts_row(old)
-        if old_fts != new_fts:
-            self._fts_delete([(rowid, *old_fts)])
-            db.execute("INSERT INTO fts(rowid, title, body, meta) VALUES (?, ?, ?, ?)", (rowid, *new_fts))
+            changes.pending[rowid] = after.fts
+        elif before.fts != after.fts:
+            self._fts_delete([(rowid, *before.fts)])
+            db.execute("INSERT INTO fts(rowid, title, body, meta) VALUES (?, ?, ?, ?)", (rowid, *after.fts))
 
     def _fts_delete(self, rows: Iterable[tuple[int, str, str, str]]) -> None:
         self.db.executemany("INSERT INTO fts(fts, rowid, title, body, meta) VALUES ('delete', ?, ?, ?, ?)", rows)
 
-    def _touch(self, days: Iterable[int]) -> None:
+    def _delete_facts(self, rows: _Rows) -> None:
         self.db.executemany(
-            "INSERT INTO days(day, version) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET version = version + 1",
-            [(d,) for d in days],
+            "DELETE FROM brand_facts WHERE brand = ? AND ts = ? AND post = ?", [f[:3] for f in rows.brands]
+        )
+        self.db.executemany(
+            "DELETE FROM term_facts WHERE kind = ? AND ts = ? AND term = ? AND post = ?", [f[:4] for f in rows.terms]
+        )
+
+    def _touch(self, hours: Iterable[int]) -> None:
+        """Bump the version of each hour whose facts changed: rollups over it are stale now."""
+        self.db.executemany(
+            "INSERT INTO hours(hour, version) VALUES (?, 1) ON CONFLICT(hour) DO UPDATE SET version = version + 1",
+            [(h,) for h in hours],
         )
 
     # ------------------------------------------------------------------ full-text index
@@ -339,6 +412,30 @@ class Writer:
             log.info("full-text index will be rebuilt", reason="text folding changed", posts=indexed)
         return True
 
+    # ------------------------------------------------------------------ rollups
+
+    def store_rollups(self, chunks: Sequence[Chunk]) -> int:
+        """Keep the chunks whose hours have not changed since they were computed."""
+        stored = 0
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            for c in chunks:
+                (version,) = self.db.execute(
+                    "SELECT coalesce(sum(version), 0) FROM hours WHERE hour >= ? AND hour < ?",
+                    (c.start // MICROS_PER_HOUR, c.end // MICROS_PER_HOUR),
+                ).fetchone()
+                if version == c.version:
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (c.kind, c.grain, c.platform, c.lang, c.start, c.version, c.data),
+                    )
+                    stored += 1
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._fail()
+            raise StoreError(f"could not keep rollups: {exc}") from exc
+        return stored
+
     # ------------------------------------------------------------------ state and alerts
 
     def set_state(self, key: str, value: Any) -> None:
@@ -377,21 +474,19 @@ class Writer:
                 break
             try:
                 self.db.execute("BEGIN IMMEDIATE")
-                days: set[int] = set()
+                hours: set[int] = set()
                 indexed = []
-                for rowid, doc in rows:
-                    post = codec.load_post(doc)
-                    ts = micros(post.post.created_at)
-                    facts = self._facts(post, rowid, ts, self.author_key(post.post.author))
-                    self.db.executemany(
-                        "DELETE FROM facts WHERE subject = ? AND ts = ? AND post = ?", [f[:3] for f in facts]
-                    )
-                    days.add(ts // MICROS_PER_DAY)
+                posts = [(rowid, doc, codec.load_post(doc)) for rowid, doc in rows]
+                self.resolve_authors([p for _, _, p in posts])
+                for rowid, doc, post in posts:
+                    old = self.rows(post, rowid, doc)
+                    self._delete_facts(old)
+                    hours.add(old.hour)
                     if rowid <= self.fts_indexed:
-                        indexed.append((rowid, *fts_row(post)))
+                        indexed.append((rowid, *old.fts))
                 self._fts_delete(indexed)
                 self.db.executemany("DELETE FROM posts WHERE rowid = ?", [(r,) for r, _ in rows])
-                self._touch(days)
+                self._touch(hours)
                 top = max(r for r, _ in rows)
                 if top >= self.next_rowid - 1:  # never hand a deleted rowid out again
                     self._set_meta("rowid_floor", top)
@@ -404,7 +499,8 @@ class Writer:
             deleted += len(rows)
             if progress:
                 progress(len(rows))
-        self.db.execute("DELETE FROM days WHERE day < ?", (limit // MICROS_PER_DAY,))
+        self.db.execute("DELETE FROM hours WHERE hour < ?", (limit // MICROS_PER_HOUR,))
+        self.db.execute("DELETE FROM rollups WHERE start < ?", (limit - limit % MICROS_PER_DAY,))
         return deleted
 
     def delete_alerts_before(self, cutoff: datetime) -> int:

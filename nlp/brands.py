@@ -8,7 +8,9 @@ not matter: "Time Warner" also matches `TimeWarner`, `time-warner`, `Time/Warner
 
 What a brand matches (see tests/nlp/test_brands.py):
 
-- its name and aliases, with the separator variants above, case-insensitively;
+- its name and aliases, with the separator variants above, case-insensitively; a Persian name
+  of four letters or more also with the enclitics colloquial Persian glues to it
+  (`اسنپو`, `دیجی‌کالاها`, `دیجی‌کالایی`);
 - the hashtag, handle and cashtag forms of each (`#digikala`, `@digikala`, `$GM`);
 - its configured `handles` and `hashtags`, only in that form (`@united` does not make the word
   "united" a mention);
@@ -43,6 +45,18 @@ _WORD_BREAKS = re.compile(r"[\s\u200c_\-/]+")
 _GAPS = (" ", "", "-", "/")
 _MAX_GAP_WORDS = 4
 _EXCLUDE = "\x00exclude\x00"
+
+
+PERSIAN_SUFFIXES = ("ها", "های", "هایی", "هارو", "ی", "یی", "یها", "رو", "و", "ش", "شون", "مون", "تون")
+"""Enclitics colloquial Persian glues to a name: plural, indefinite, object marker, possessives."""
+
+
+def persian_inflections(joined: str) -> list[str]:
+    """`اسنپو`, `دیجیکالاها`, ... for a Persian-script name of four letters or more (shorter
+    names are too often the start of other words: ترب + ت is the town تربت)."""
+    if len(joined) < 4 or not all("\u0600" <= ch <= "\u06ff" for ch in joined):
+        return []
+    return [joined + suffix for suffix in PERSIAN_SUFFIXES]
 
 
 def _is_acronym(name: str) -> bool:
@@ -105,6 +119,7 @@ class BrandMatcher:
             joined = key(name)
             if joined:
                 folded.extend(self._words(f"{sigil}{joined}") for sigil in ("", "#", "@", "$"))
+                folded.extend(self._words(inflected) for inflected in persian_inflections(joined))
         for handle in brand.handles:
             folded.append(self._words("@" + key(handle.lstrip("@"))))
         for tag in brand.hashtags:
@@ -139,7 +154,9 @@ class BrandMatcher:
             matches += self._exact(doc, as_spans=True)
         if self._has_exclusions:
             matches = self._without_exclusions(matches)
-        doc.spans[ext.BRAND_SPANS] = filter_spans(matches) if len(matches) > 1 else matches
+        spans = filter_spans(matches) if len(matches) > 1 else matches
+        doc.spans[ext.BRAND_SPANS] = spans
+        doc.user_data[ext.MENTIONS_KEY] = tuple((s.label_, s.start, s.end, s.start_char, s.end_char) for s in spans)
         return doc
 
     @staticmethod

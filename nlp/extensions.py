@@ -22,7 +22,9 @@ Defaults are immutable (tuples, None) because spaCy shares an extension's defaul
 `get(doc, name)` / `put(doc, name, value)` read and write the same values as `doc._.name`
 without building spaCy's `Underscore` proxy each time (~2.5 µs per access, which adds up at
 10,000 posts per second); tests check that both views agree. `text(doc)` is the Doc's text as
-the tokenizer received it, kept by `nlp.pipeline` so it need not be re-joined from the tokens.
+the tokenizer received it, kept by `nlp.pipeline` so it need not be re-joined from the tokens,
+and `mentions(doc)` the brand spans as plain tuples (prefer both in per-post code: `doc.text`
+and iterating `doc.spans` build Python objects for every token and span).
 """
 
 from __future__ import annotations
@@ -56,6 +58,12 @@ _DEFAULTS: dict[str, Any] = {
 TEXT_KEY = "trendwatch.text"
 """`doc.user_data` key under which the pipeline keeps the Doc's text."""
 
+MENTIONS_KEY = "trendwatch.mentions"
+"""`doc.user_data` key of the brand mentions as plain tuples (see `mentions`)."""
+
+Mention = tuple[str, int, int, int, int]
+"""(brand, start token, end token, start char, end char) of one brand mention."""
+
 
 def _key(name: str) -> tuple[str, str, None, None]:
     return ("._.", name, None, None)  # how spaCy's Underscore stores doc._.<name>
@@ -82,11 +90,23 @@ def text(doc: Doc) -> str:
     return kept if kept is not None else doc.text
 
 
+def mentions(doc: Doc) -> tuple[Mention, ...]:
+    """The brand mentions of `doc.spans[BRAND_SPANS]` as tuples, kept by the brand matcher so
+    later steps need not rebuild Span objects (each costs a few Token lookups)."""
+    kept = doc.user_data.get(MENTIONS_KEY)
+    if kept is not None:
+        return kept
+    spans = doc.spans.get(BRAND_SPANS, ())
+    return tuple((s.label_, s.start, s.end, s.start_char, s.end_char) for s in spans)
+
+
 def register() -> None:
     """Register every extension on `Doc` unless it is already there (safe to call again)."""
     for name, default in _DEFAULTS.items():
         if not Doc.has_extension(name):
             Doc.set_extension(name, default=default)
 
+
+register_extensions = register  # the name nlp.sentiment uses
 
 register()

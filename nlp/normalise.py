@@ -23,7 +23,8 @@ Rules of `normalise`, in order (each is pinned by a test in tests/nlp/test_norma
    أ إ ٱ -> ا, ؤ -> و); Arabic diacritics, Quranic marks and tatweel removed; Persian and
    Arabic-Indic digits to ASCII (and ٪ to %); Arabic presentation forms (ﻻ, ﺑ, ...) to letters;
    full-width Latin to ASCII; the typographic apostrophe ’ to '; invisible controls (ZWSP, LRM,
-   RLM, bidi embeddings, BOM, soft hyphen) removed; exotic spaces to a plain space.
+   RLM, bidi embeddings, BOM, soft hyphen), control characters and lone surrogates removed;
+   exotic spaces to a plain space.
 4. ZWJ is kept only inside emoji sequences (👩‍💻); elsewhere it is removed.
 5. ZWNJ (half-space): doubled ones become one; a ZWNJ not between two Arabic-script letters
    (stray, next to a space or at a word edge) is removed.
@@ -35,6 +36,9 @@ Rules of `normalise`, in order (each is pinned by a test in tests/nlp/test_norma
    `goooood` -> `good`) and one in Arabic script, where doubled letters do not occur
    (`خیلیییی` -> `خیلی`). URLs, @handles and words of one repeated letter (`III`) are left
    untouched.
+9. A run of more than 1,000 characters without a space is cut into pieces of 1,000 (spaCy
+   peels prefixes and suffixes off a chunk one at a time, so a 50,000-emoji "word" would take
+   minutes; no real word or URL is that long).
 """
 
 from __future__ import annotations
@@ -85,6 +89,10 @@ def _letter_table() -> dict[int, str | None]:
     put("\r\u2028\u2029\x0b\x0c\x85", "\n")
     for cp in range(0xFF01, 0xFF5F):  # full-width ASCII
         table[cp] = chr(cp - 0xFEE0)
+    for cp in range(0xD800, 0xE000):  # lone surrogates (from broken JSON escapes) cannot be encoded
+        table[cp] = None
+    for cp in [*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0)]:
+        table[cp] = None  # C0/C1 control characters (NUL, BEL, ESC, ...); tab and newlines are mapped above
     return table
 
 
@@ -111,6 +119,8 @@ _ZWNJ_RUN = re.compile(f"{ZWNJ}{{2,}}")
 _ZWNJ_STRAY = re.compile(f"(?<![{ARABIC_LETTERS}]){ZWNJ}|{ZWNJ}(?![{ARABIC_LETTERS}])")
 _PREFIX_APART = re.compile(f"(?<![\\w{ZWNJ}])(ن?می) (?=[{ARABIC_LETTERS}])")
 _SUFFIX_APART = re.compile(f"(?<=[{ARABIC_LETTERS}]{{2}}) (هایی|های|ها|ترین|تر)(?![\\w{ZWNJ}])")
+_LONG_CHUNK = re.compile(r"\S{1001,}")
+MAX_CHUNK = 1000
 _ELONGATED = re.compile(r"(https?://\S+|www\.\S+|@[\w.]+)|([^\W\d_])\2{2,}")
 
 
@@ -143,7 +153,15 @@ def normalise(text: str) -> str:
     if _ARABIC_RUN.search(text) is not None:
         text = _PREFIX_APART.sub(f"\\1{ZWNJ}", text)
         text = _SUFFIX_APART.sub(f"{ZWNJ}\\1", text)
-    return _ELONGATED.sub(_shorten, text)
+    text = _ELONGATED.sub(_shorten, text)
+    if len(text) > MAX_CHUNK:
+        text = _LONG_CHUNK.sub(_cut, text)
+    return text
+
+
+def _cut(match: re.Match[str]) -> str:
+    chunk = match.group()
+    return " ".join(chunk[i : i + MAX_CHUNK] for i in range(0, len(chunk), MAX_CHUNK))
 
 
 _FOLD_TABLE: dict[int, str | None] = {ord(ch): None for ch in ZWNJ + "_-'.&/\u0621"}  # joiners, ء

@@ -20,11 +20,12 @@ import importlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-import spacy
 import structlog
 from spacy.attrs import IS_STOP, LANG, NORM  # type: ignore[import-not-found]
+from spacy.lang.xx import MultiLanguage
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.vocab import create_vocab
 
 from nlp import brands, language
 from nlp import extensions as ext
@@ -67,16 +68,23 @@ class NormalisingTokenizer:
 
 
 def blank() -> Language:
-    """A blank pipeline with trendwatch's lexeme attributes and tokenizer, no components."""
-    nlp = spacy.blank("xx")
-    getters = nlp.vocab.lex_attr_getters  # type: ignore[attr-defined]
+    """A blank pipeline with trendwatch's lexeme attributes and tokenizer, no components.
+
+    Built directly rather than with `spacy.blank` (which resolves a config and builds a default
+    tokenizer first): ~20 ms instead of ~70 ms, which matters because the enricher rebuilds.
+    """
+    vocab = create_vocab("xx", MultiLanguage.Defaults)
+    getters = vocab.lex_attr_getters  # type: ignore[attr-defined]  # set before any lexeme exists
     getters[NORM] = fold
     getters[LANG] = language.word_class
     getters[IS_STOP] = is_stop
+    return MultiLanguage(vocab=vocab, create_tokenizer=_tokenizer)
+
+
+def _tokenizer(nlp: Language) -> NormalisingTokenizer:
     tokenizer = make_tokenizer(nlp.vocab)
     tokenizer.max_cache_size = TOKENIZER_CACHE
-    nlp.tokenizer = NormalisingTokenizer(tokenizer)
-    return nlp
+    return NormalisingTokenizer(tokenizer)
 
 
 def build_pipeline(config: NlpConfig, brand_list: Sequence[BrandConfig]) -> Language:
@@ -89,13 +97,26 @@ def build_pipeline(config: NlpConfig, brand_list: Sequence[BrandConfig]) -> Lang
     return nlp
 
 
+SENTIMENT_MODULES = ("nlp.sentiment", "nlp.sentiment.components")
+"""Modules that register the sentiment factories when imported (the first that exists wins)."""
+
+
+def sentiment_available(factory: str) -> bool:
+    """Whether the sentiment factory is registered, importing `nlp.sentiment` to register it."""
+    for module in SENTIMENT_MODULES:
+        if Language.has_factory(factory):
+            return True
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module.startswith(exc.name):
+                raise  # the sentiment package exists but one of its imports is missing: a real error
+    return Language.has_factory(factory)
+
+
 def _add_sentiment(nlp: Language, config: NlpConfig) -> None:
     factory = SENTIMENT_FACTORIES[config.sentiment]
-    try:
-        importlib.import_module("nlp.sentiment")
-    except ModuleNotFoundError as exc:
-        if exc.name != "nlp.sentiment":
-            raise
+    if not sentiment_available(factory):
         log.warning("sentiment component not installed; sentiment stays neutral", factory=factory)
         return
     settings: dict[str, Any] = {}

@@ -71,20 +71,20 @@ class TopicExtractor:
         self._flag = nlp.vocab.add_flag(is_topic_word)
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = doc.spans.get(ext.BRAND_SPANS, ())
+        mentions = ext.mentions(doc)
         text = ext.text(doc)
         tags: dict[str, None] = {}
         if "#" in text:
             for match in HASHTAG_IN_TEXT.finditer(text):
                 at = match.start()
-                brand = next((s.label_ for s in spans if s.start_char <= at < s.end_char), None)
+                brand = next((m[0] for m in mentions if m[3] <= at < m[4]), None)
                 tags[hashtag_text(brand if brand is not None else match.group())] = None
         ext.put(doc, ext.HASHTAGS, tuple(tags))
         if ext.get(doc, ext.LANG) in KEY_PHRASE_LANGUAGES:
             flag = self._flag
             words: list[str | None] = [t.lower_ if t.check_flag(flag) else None for t in doc]  # type: ignore[attr-defined]
-            for span in spans:
-                words[span.start : span.end] = [None] * len(span)
+            for _, start, end, _, _ in mentions:
+                words[start:end] = [None] * (end - start)
             ext.put(doc, ext.TOPICS, tuple(key_phrases(words)))
         return doc
 

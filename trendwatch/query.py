@@ -35,6 +35,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal, TypeAlias
 
 from trendwatch.errors import QuerySyntaxError
@@ -102,8 +103,25 @@ categories 'L* N*' and tokenchars '_', Elasticsearch pattern tokenizer `[^\\p{L}
 _WORD = re.compile(WORD_PATTERN)
 
 
+def _char_class(codes: Iterable[int]) -> str:
+    """A regex character class of the given code points, as ranges."""
+    ranges: list[list[int]] = []
+    for code in sorted(codes):
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]"
+
+
+# A BMP-only class compiles to a bitmap (fast); any astral character takes the slow path.
+_NEEDS_FOLD = re.compile(_char_class(c for c in _FOLD_TABLE if c < 0x10000) + "|[\U00010000-\U0010FFFF]")
+
+
 def fold(text: str) -> str:
     """Text folded for matching: letter variants unified, marks dropped, ASCII digits, lower case."""
+    if _NEEDS_FOLD.search(text) is None:  # most text: one C-speed scan, no per-character lookups
+        return text.lower()
     return text.translate(_FOLD_TABLE).lower()
 
 
@@ -117,6 +135,7 @@ def keyword(value: str) -> str:
     return value.strip().lower()
 
 
+@lru_cache(maxsize=65536)
 def hashtag_key(tag: str) -> str:
     """A hashtag as stored and compared: folded, without the leading `#`."""
     return fold(tag.strip()).lstrip("#")

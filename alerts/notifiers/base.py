@@ -6,7 +6,7 @@ attempt at delivering a `Notification`. `send` wraps it: failures that may pass 
 refused connections, 429, 5xx) are retried with exponential backoff and jitter, honouring the
 server's Retry-After up to `max_wait`; anything longer, or a failure that will not pass by
 waiting (a bad token, a 400), is raised as `DeliveryFailed` and the engine's outbox keeps the
-delivery for a later retry. Each outcome is logged once and counted in
+delivery for a later retry (and logs it once). Each attempt's outcome is counted in
 `trendwatch_notifications_total{notifier, result}`.
 
 Secrets (tokens, passwords, HMAC keys, Slack webhook URLs) are `SecretStr` options: they are
@@ -99,9 +99,9 @@ class BaseNotifier(ABC):
                 await self.deliver(notification)
             except DeliveryFailed as exc:
                 wait = self._wait(exc, attempt)
-                if wait is None:
+                if wait is None:  # the engine logs the kept delivery once, at warning level
                     NOTIFICATIONS.labels(notifier=self.name, result="failed").inc()
-                    log.warning(
+                    log.debug(
                         "notification failed",
                         notifier=self.name,
                         id=notification.id,
@@ -112,7 +112,7 @@ class BaseNotifier(ABC):
                     )
                     raise
                 NOTIFICATIONS.labels(notifier=self.name, result="retry").inc()
-                log.info("notification retry", notifier=self.name, id=notification.id, reason=exc.reason, wait=wait)
+                log.debug("notification retry", notifier=self.name, id=notification.id, reason=exc.reason, wait=wait)
                 await asyncio.sleep(wait)
             else:
                 NOTIFICATIONS.labels(notifier=self.name, result="delivered").inc()

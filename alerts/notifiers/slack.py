@@ -15,7 +15,7 @@ import aiohttp
 import orjson
 from pydantic import Field, SecretStr
 
-from alerts.explain import Explanation, Notification, strip_bidi
+from alerts.explain import Explanation, Notification
 from alerts.notifiers.base import BaseNotifier, NotifierOptions, status_failure, where
 from trendwatch.errors import NotConfigured
 
@@ -52,7 +52,7 @@ def alert_blocks(item: Explanation) -> list[dict[str, Any]]:
     """Blocks for one explained alert."""
     m = item.mark
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(f"{item.icon} {strip_bidi(item.title)}", HEADER_CHARS)},
+        {"type": "header", "text": _plain(f"{m}{item.icon} {item.title}", HEADER_CHARS)},
         {"type": "section", "text": _plain(f"{m}{item.summary}")},
     ]
     fields = [_mrkdwn(f"{m}*{mrkdwn_escape(f.label)}*\n{m}{mrkdwn_escape(f.value)}", FIELD_CHARS) for f in item.facts]
@@ -82,8 +82,9 @@ def alert_blocks(item: Explanation) -> list[dict[str, Any]]:
 
 def digest_blocks(notification: Notification) -> list[dict[str, Any]]:
     """A digest: a header, then per alert its title and summary with a link button."""
+    mark = notification.items[0].mark
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(f"{notification.icon} {strip_bidi(notification.title)}", HEADER_CHARS)}
+        {"type": "header", "text": _plain(f"{mark}{notification.icon} {notification.title}", HEADER_CHARS)}
     ]
     room = (MAX_BLOCKS - 2) // 2
     for item in notification.items[:room]:
@@ -105,7 +106,7 @@ def digest_blocks(notification: Notification) -> list[dict[str, Any]]:
 def message(notification: Notification) -> dict[str, Any]:
     """The JSON body posted to the webhook."""
     blocks = digest_blocks(notification) if notification.digest else alert_blocks(notification.items[0])
-    fallback = mrkdwn_escape(f"{notification.icon} {strip_bidi(notification.title)}")
+    fallback = mrkdwn_escape(f"{notification.items[0].mark}{notification.icon} {notification.title}")
     return {"text": fallback, "blocks": blocks[:MAX_BLOCKS], "unfurl_links": False, "unfurl_media": False}
 
 

@@ -11,7 +11,7 @@ crash. Also: HTML to plain text with its links, hashtags/mentions/links found in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any, TypeVar
@@ -206,14 +206,14 @@ def html_to_text(html: str) -> tuple[str, tuple[str, ...]]:
 def _walk(raw: Any, path: tuple[str | int, ...]) -> Any:
     value = raw
     for step in path:
-        if isinstance(step, int):
-            if not isinstance(value, list) or not -len(value) <= step < len(value):
-                return None
-            value = value[step]
-        else:
-            if not isinstance(value, Mapping):
+        if type(step) is str:
+            if not isinstance(value, dict):  # JSON objects are dicts; feedparser's are dict subclasses
                 return None
             value = value.get(step)
+        else:
+            if not isinstance(value, list) or not -len(value) <= step < len(value):  # type: ignore[operator]
+                return None
+            value = value[step]  # type: ignore[index]
         if value is None:
             return None
     return value

@@ -157,7 +157,9 @@ class FeedStream:
             _FeedState(
                 etag=fetched.headers.get("ETag"),
                 last_modified=fetched.headers.get("Last-Modified"),
-                seen=unique(ids)[:MAX_SEEN],
+                # the current entries first, then older ids still remembered: a feed that briefly
+                # lists fewer entries does not make the others new again when they come back
+                seen=unique([*ids, *st.seen])[:MAX_SEEN],
                 floor=floor,
             ).dump(),
         )

@@ -149,7 +149,7 @@ class YouTubeSource(TimelinePoller):
             items = optional(body, "items", kind=list)
             if items is None:
                 raise BadPayload(f"{opts.api}/search returned no items list", reason="unexpected_shape")
-            videos = [{"search": item} for item in items if optional(item, "id", "videoId", kind=str)]
+            videos = [{"search": item} for item in items]  # one without a video id is counted by `mark`
             token = optional(body, "nextPageToken", kind=str)
             return Page(videos, more=token is not None and bool(items), token=token)
 
@@ -157,7 +157,7 @@ class YouTubeSource(TimelinePoller):
 
     async def _details(self, raws: list[Any]) -> list[Any]:
         """Statistics and full snippets for new videos (1 unit per 50), then their newest comments."""
-        ids = [raw["search"]["id"]["videoId"] for raw in raws]
+        ids = [raw["search"]["id"]["videoId"] for raw in raws]  # `mark` checked each is a string
         body = await self._get("videos", {"part": "snippet,statistics", "id": ",".join(ids), "maxResults": 50})
         found = {v.get("id"): v for v in optional(body, "items", kind=list) or [] if isinstance(v, dict)}
         out = []

@@ -12,11 +12,12 @@ child: SIGTERM, then SIGKILL after a grace period.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -84,7 +85,7 @@ class SpiderProcess:
     ) -> None:
         await self.stop()
 
-    async def events(self) -> AsyncIterator[Event | None]:
+    async def events(self) -> AsyncGenerator[Event | None]:
         """Events in the order the child wrote them; `None` after `idle` seconds without one."""
         assert self._proc is not None
         assert self._proc.stdout is not None
@@ -135,6 +136,10 @@ class SpiderProcess:
                 await proc.wait()
             except ProcessLookupError:
                 pass
+        if proc.stdout is not None and not proc.stdout.at_eof():
+            # Discard what a stopped child still had in the pipe: the transport only closes at EOF.
+            with contextlib.suppress(TimeoutError, ValueError):
+                await asyncio.wait_for(proc.stdout.read(), timeout=STOP_GRACE)
         if self._drain is not None:
             try:
                 await asyncio.wait_for(self._drain, timeout=STOP_GRACE)

@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import aiohttp
 import structlog
+from pydantic import BaseModel
 
 from crawlers.source import Batch, Cursor
 from crawlers.spiders import telegram, website
-from crawlers.spiders.child import SpiderProcess
+from crawlers.spiders.child import CHILD, SpiderProcess
 from crawlers.spiders.items import Article, ChannelPage, Event, Problem, Summary
 from crawlers.spiders.options import SpiderOptions, TelegramOptions, WebsiteOptions
 from crawlers.spiders.protocol import CrawlSpec
@@ -64,12 +67,27 @@ class RoundStats:
         return (self.finished or time.monotonic()) - self.started
 
 
+def _plain(value: Any) -> Any:
+    """Options as JSON for the child, durations as seconds. (Not `model_dump`: the Duration
+    serialiser writes whole seconds, and a 300ms download delay must reach the child as 0.3.)"""
+    if isinstance(value, BaseModel):
+        return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
 class SpiderSource:
     """Shared machinery of the spider sources; subclasses name their spider and read its events."""
 
     spider: ClassVar[str]
     Options: ClassVar[type[SpiderOptions]]
     description: ClassVar[str]
+    child_command: ClassVar[tuple[str, ...]] = CHILD  # what runs the spider; tests substitute a fake child
 
     def __init__(self, name: str, options: SpiderOptions, session: aiohttp.ClientSession) -> None:
         self.name = name
@@ -77,8 +95,9 @@ class SpiderSource:
         self.interval = options.interval  # type: ignore[attr-defined]
         defaults = HttpConfig()
         self.user_agent = str(session.headers.get("User-Agent") or defaults.user_agent)
-        total = session.timeout.total
-        self.timeout = float(total) if total else defaults.timeout.total_seconds()
+        timeout = session.timeout  # per request: the shared session bounds each read, not the whole call
+        seconds = timeout.total or timeout.sock_read or timeout.sock_connect
+        self.timeout = float(seconds) if seconds else defaults.timeout.total_seconds()
         self.stats = RoundStats()
         self.log = structlog.get_logger(__name__).bind(source=name, type=self.spider)
 
@@ -87,22 +106,25 @@ class SpiderSource:
 
     # ------------------------------------------------------------------ a round
 
-    async def _events(self, cursor: Cursor | None, idle: float | None = None) -> AsyncIterator[Event | None]:
+    async def _events(self, cursor: Cursor | None, idle: float | None = None) -> AsyncGenerator[Event | None]:
         """The child's events (and `None` on idle). Problems are logged and counted here (and
         still passed on); the summary is kept in `stats`."""
         self.stats = RoundStats()
         spec = CrawlSpec(
             spider=self.spider,
             source=self.name,
-            options=self.options.model_dump(mode="json"),
+            options=_plain(self.options),
             cursor=cursor,
             user_agent=self.user_agent,
             timeout=self.timeout,
         )
         deadline = self.options.round_timeout.total_seconds() + STOP_MARGIN
         try:
-            async with SpiderProcess(spec, deadline=deadline, idle=idle) as child:
-                async for event in child.events():
+            async with (
+                SpiderProcess(spec, deadline=deadline, idle=idle, command=self.child_command) as child,
+                aclosing(child.events()) as events,
+            ):
+                async for event in events:
                     if isinstance(event, Summary):
                         self._summary(event)
                         continue
@@ -191,18 +213,19 @@ class TelegramSource(SpiderSource):
 
     async def fetch(self, cursor: Cursor | None) -> AsyncIterator[Batch]:
         channels: dict[str, Any] = dict(cursor.get("channels") or {}) if isinstance(cursor, dict) else {}
-        async for event in self._events({"channels": channels}):
-            if not isinstance(event, ChannelPage):
-                continue
-            try:
-                telegram.ChannelState.from_json(event.state)
-            except ValueError as exc:
-                self._count_error("malformed_message", str(exc), key=event.channel, url=event.url)
-                continue
-            self.stats.pages += 1
-            posts = self._map(event.messages, telegram.to_post)
-            channels[event.channel] = event.state
-            yield Batch(tuple(posts), {"channels": dict(channels)})
+        async with aclosing(self._events({"channels": channels})) as events:  # stops the child if we stop
+            async for event in events:
+                if not isinstance(event, ChannelPage):
+                    continue
+                try:
+                    telegram.ChannelState.from_json(event.state)
+                except ValueError as exc:
+                    self._count_error("malformed_message", str(exc), key=event.channel, url=event.url)
+                    continue
+                self.stats.pages += 1
+                posts = self._map(event.messages, telegram.to_post)
+                channels[event.channel] = event.state
+                yield Batch(tuple(posts), {"channels": dict(channels)})
         self._check_round()
 
 
@@ -234,18 +257,23 @@ class WebsiteSource(SpiderSource):
         unsaved = False  # `seen` changed since the last batch handed on
         crashed: SourceError | None = None
         try:
-            async for event in self._events({"sites": {s: list(u) for s, u in seen.items()}}, idle=FLUSH_AFTER):
-                if isinstance(event, Article):
-                    pending.append(event)
-                    self.stats.pages += 1
-                elif (
-                    isinstance(event, Problem) and event.item_url and event.reason in FINAL and event.key in self.sites
-                ):
-                    self._remember(seen, event.key, event.item_url)
-                    unsaved = True
-                if pending and (event is None or len(pending) >= ARTICLES_PER_BATCH):
-                    yield self._batch(pending, seen)
-                    pending, unsaved = [], False
+            stream = self._events({"sites": {s: list(u) for s, u in seen.items()}}, idle=FLUSH_AFTER)
+            async with aclosing(stream) as events:  # stops the child if we stop
+                async for event in events:
+                    if isinstance(event, Article):
+                        pending.append(event)
+                        self.stats.pages += 1
+                    elif (
+                        isinstance(event, Problem)
+                        and event.item_url
+                        and event.reason in FINAL
+                        and event.key in self.sites
+                    ):
+                        self._remember(seen, event.key, event.item_url)
+                        unsaved = True
+                    if pending and (event is None or len(pending) >= ARTICLES_PER_BATCH):
+                        yield self._batch(pending, seen)
+                        pending, unsaved = [], False
         except SourceError as exc:
             crashed = exc  # hand on what the child completed before it failed, then fail
         if pending or unsaved:

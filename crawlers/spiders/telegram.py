@@ -256,7 +256,7 @@ def to_post(raw: Mapping[str, Any]) -> Post:
         links=tuple(dict.fromkeys(links)),
         engagement=Engagement(views=parse_count(message.css(".tgme_widget_message_views::text").get())),
         edited_at=(fetched_at or created_at) if edited else None,
-        reply_to=f"{PLATFORM}:{reply_channel}/{reply_id}" if reply_channel and reply_id else None,
+        reply_to=f"{PLATFORM}:{reply_channel.lower()}/{reply_id}" if reply_channel and reply_id else None,
         raw=dict(raw),
     )
 
@@ -274,4 +274,4 @@ def _post_link(href: str) -> tuple[str | None, str | None]:
     """'https://t.me/durov/123' -> ('durov', '123')."""
     parts = urlsplit(href)
     match = _POST_LINK.match(parts.path) if parts.hostname in ("t.me", "telegram.me") else None
-    return (match.group(1).lower(), match.group(2)) if match else (None, None)
+    return (match.group(1), match.group(2)) if match else (None, None)

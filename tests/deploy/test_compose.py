@@ -97,6 +97,8 @@ def test_elasticsearch_is_a_single_node_with_security_on(compose: dict[str, Any]
     assert env["discovery.type"] == "single-node"
     assert env["xpack.security.enabled"] == "true"
     assert env["ELASTIC_PASSWORD"].startswith("${ELASTIC_PASSWORD:?")
+    snapshots = env["path.repo"]
+    assert any(v.endswith(f":{snapshots}") for v in compose["services"]["elasticsearch"]["volumes"])
 
 
 def test_data_lives_in_named_volumes(compose: dict[str, Any]) -> None:

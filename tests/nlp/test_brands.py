@@ -59,6 +59,17 @@ def test_digikala_in_every_script_and_spelling(nlp: Language, text: str) -> None
     assert [label for label, _ in found(nlp, text)] == ["Digikala"]
 
 
+@pytest.mark.parametrize("text", ["اسنپو نصب کردم", "اسنپ‌رو نصب کردم", "اسنپش خوبه", "اسنپی ها"])
+def test_persian_enclitics_glued_to_a_name(nlp: Language, text: str) -> None:
+    assert [label for label, _ in found(nlp, text)] == ["Snapp"]
+
+
+def test_enclitics_are_not_added_to_short_names() -> None:
+    torob = pipeline([BrandConfig(name="Torob", aliases=["ترب"])])
+    assert found(torob, "سفر به تربت حیدریه") == []
+    assert found(torob, "قیمت ترب") == [("Torob", "ترب")]
+
+
 def test_mentions_point_into_the_normalised_text(nlp: Language) -> None:
     doc = nlp("سفارشم از ديجي كالا نرسید")
     (span,) = doc.spans[ext.BRAND_SPANS]

@@ -172,3 +172,13 @@ def test_parse_brand() -> None:
     assert parse_brand("Nike").aliases == []
     with pytest.raises(typer.BadParameter):
         parse_brand(" =x")
+
+
+def test_output_to_stdout(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "x", "text": "Snapp!"}\n', encoding="utf-8")
+    result = run("-i", str(source), "-o", "-", "-b", "Snapp")
+    assert result.exit_code == 0, result.output
+    (line,) = [json.loads(s) for s in result.stdout.splitlines() if s.startswith("{")]
+    assert (line["id"], line["brands"]) == ("x", ["Snapp"])
+    assert "1 rows enriched" in result.stderr

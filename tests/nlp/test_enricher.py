@@ -10,6 +10,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from nlp.enricher import ENRICH_FAILURES, PipelineEnricher, build_enricher, post_text
+from nlp.pipeline import SENTIMENT_FACTORIES, sentiment_available
 from tests.nlp.conftest import post
 from trendwatch.config import BrandConfig, NlpConfig
 from trendwatch.models import Enrichment
@@ -82,12 +83,79 @@ def test_one_bad_post_does_not_fail_the_batch() -> None:
     assert ENRICH_FAILURES.labels(reason="ValueError")._value.get() == before + 1
 
 
-def test_pipeline_is_rebuilt_after_enough_posts() -> None:
-    enricher = PipelineEnricher(NlpConfig(), BRANDS, rebuild_every=3)
+def test_pipeline_is_rebuilt_when_its_string_store_has_grown() -> None:
+    enricher = PipelineEnricher(NlpConfig(), BRANDS, string_budget=20)
     first: Any = enricher.nlp
-    enricher([post(f"word{i} Snapp", i) for i in range(3)])
-    assert enricher.nlp is first
-    out = enricher([post("Snapp again", 9)])
+    enricher([post("Snapp again and again", 0)])
+    assert enricher.nlp is first  # a few new strings: within the budget
+    enricher([post(" ".join(f"word{i}" for i in range(30)), 1)])
+    assert enricher.nlp is first  # over budget now: the rebuild happens before the next batch
+    out = enricher([post("Snapp", 2)])
     assert enricher.nlp is not first
+    assert enricher.rebuilds == 1
     assert out[0].brands == ("Snapp",)
     assert "word1" not in enricher.nlp.vocab.strings
+
+
+SENTIMENT = pytest.mark.skipif(
+    not sentiment_available(SENTIMENT_FACTORIES["lexicon"]),
+    reason="the sentiment component (nlp.sentiment) is not installed",
+)
+
+
+@SENTIMENT
+def test_sentiment_runs_last_and_brand_names_are_not_sentiment_words() -> None:
+    enricher = build_enricher(NlpConfig(), [BrandConfig(name="United Airlines", aliases=["United"])])
+    assert isinstance(enricher, PipelineEnricher)
+    assert enricher.nlp.pipe_names[-1] == SENTIMENT_FACTORIES["lexicon"]
+    neutral, positive, negative = enricher(
+        [
+            post("flying United tomorrow", 0),
+            post("I love this airline, great crew", 1),
+            post("awful delay, never again", 2),
+        ]
+    )
+    assert neutral.brands == ("United Airlines",)
+    assert neutral.sentiment_label == "neutral"  # VADER alone scores "united" as positive
+    assert positive.sentiment_label == "positive"
+    assert negative.sentiment_label == "negative"
+
+
+@SENTIMENT
+def test_per_brand_sentiment_reaches_the_enrichment() -> None:
+    enricher = build_enricher(NlpConfig(), [BrandConfig(name="Snapp"), BrandConfig(name="Tapsi")])
+    (e,) = enricher([post("Snapp was great, unlike Tapsi which was terrible", 0)])
+    assert e.brands == ("Snapp", "Tapsi")
+    assert e.brand_sentiment["Snapp"] > 0 > e.brand_sentiment["Tapsi"]
+
+
+def test_without_the_sentiment_component_scores_stay_neutral() -> None:
+    enricher = PipelineEnricher(NlpConfig(), BRANDS)
+    if SENTIMENT_FACTORIES["lexicon"] in enricher.nlp.pipe_names:
+        enricher.nlp.remove_pipe(SENTIMENT_FACTORIES["lexicon"])
+    (e,) = enricher([post("I love Snapp so much", 0)])
+    assert (e.sentiment, e.sentiment_label, dict(e.brand_sentiment)) == (0.0, "neutral", {})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bad \ud800 surrogate",
+        "😍" * 5000,
+        "\u200c" * 50,
+        "!!!???...,,,",
+        "\u202b\u200fسلام\u202c",
+        "nul \x00 byte \x07 bell",
+        "x" * 120_000,
+        "#" * 300 + "@" * 300,
+        "ﷺ ﷲ ﻻ",
+        "\n\n\n",
+    ],
+)
+def test_nasty_texts_are_enriched_without_failures(enricher: PipelineEnricher, text: str) -> None:
+    before = sum(sample.value for metric in ENRICH_FAILURES.collect() for sample in metric.samples)
+    (e,) = enricher([post(text)])
+    assert e.lang in ("fa", "en", "ar", "other")
+    e.text.encode("utf-8")  # raises UnicodeEncodeError if the text could not be stored
+    after = sum(sample.value for metric in ENRICH_FAILURES.collect() for sample in metric.samples)
+    assert after == before

@@ -120,6 +120,20 @@ def test_elongation_spares_urls_handles_and_one_letter_words() -> None:
     )
 
 
+# 9. long chunks
+def test_a_run_without_spaces_is_cut_into_pieces() -> None:
+    assert normalise("😍" * 2500).split(" ") == ["😍" * 1000, "😍" * 1000, "😍" * 500]
+    assert normalise("a " * 600) == ("a " * 600).strip()  # long text, short words: untouched
+
+
+def test_control_characters_are_removed() -> None:
+    assert normalise("nul\x00 bell\x07 esc\x1b[0m del\x7f c1\x9b") == "nul bell esc[0m del c1"
+
+
+def test_lone_surrogates_are_removed() -> None:
+    assert normalise("bad \ud800 surrogate") == "bad surrogate"
+
+
 def test_emoji_urls_mentions_and_case_are_kept() -> None:
     text = "Love it 😍🔥 @Nike https://nike.com/x #JustDoIt"
     assert normalise(text) == text

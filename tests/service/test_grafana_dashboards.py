@@ -137,6 +137,8 @@ def test_panels_use_only_fields_of_the_elasticsearch_contract(exported: Path, ui
     board = _load(exported)[uid]
     seen = 0
     for panel in _panels(board):
+        if panel.get("targets"):
+            assert panel["datasource"] == panel["targets"][0]["datasource"], f"{panel['title']}: panel datasource"
         for target in panel.get("targets", []):
             index = target["datasource"]["uid"]
             assert index in (POSTS_INDEX, ALERTS_INDEX)

@@ -25,23 +25,35 @@ import structlog
 
 from nlp.enricher import Enricher, build_enricher
 from trendwatch.config import BrandConfig, NlpConfig
+from trendwatch.errors import TrendwatchError
 from trendwatch.metrics import ENRICH_SECONDS
 from trendwatch.models import Enrichment, Post
 
 log = structlog.get_logger(__name__)
 
 _worker_enricher: Enricher | None = None
+_worker_failure: str | None = None
+
+
+class NlpStartupError(TrendwatchError):
+    """The NLP pipeline could not be built in a worker (bad model directory, broken install)."""
 
 
 def _init_worker(nlp_config: dict[str, Any], brands: list[dict[str, Any]]) -> None:
-    global _worker_enricher
-    _worker_enricher = build_enricher(
-        NlpConfig.model_validate(nlp_config), [BrandConfig.model_validate(b) for b in brands]
-    )
+    # An exception escaping an initializer only breaks the pool ("terminated abruptly"); keep it
+    # and report it from the first call instead, so the user sees what actually went wrong.
+    global _worker_enricher, _worker_failure
+    try:
+        _worker_enricher = build_enricher(
+            NlpConfig.model_validate(nlp_config), [BrandConfig.model_validate(b) for b in brands]
+        )
+    except Exception as exc:
+        _worker_failure = f"{type(exc).__name__}: {exc}"
 
 
 def _enrich_in_worker(posts: Sequence[Post]) -> list[Enrichment]:
-    assert _worker_enricher is not None, "worker was not initialised"
+    if _worker_enricher is None:
+        raise NlpStartupError(f"the NLP pipeline could not start: {_worker_failure or 'worker not initialised'}")
     return _worker_enricher(posts)
 
 

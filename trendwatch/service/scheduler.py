@@ -1,4 +1,5 @@
-"""Asyncio loops: one per source, one per detector, one retrying failed deliveries.
+"""Asyncio loops: one per source, one per detector (aligned to bucket ends), one retrying
+failed deliveries.
 
 A loop never dies: a `SourceError` is logged as one line, counted by its reason and retried
 with backoff (honouring `RateLimited.retry_after`); anything unexpected is logged with its
@@ -19,6 +20,7 @@ from typing import Any
 
 import structlog
 
+from alerts.engine import next_run
 from crawlers.source import Source
 from trendwatch.errors import RateLimited, SourceError
 from trendwatch.metrics import DETECTOR_ERRORS, SOURCE_ERRORS
@@ -140,10 +142,16 @@ class Scheduler:
         return delay
 
     async def _detector_loop(self, detector: Any) -> None:
+        """Run just after each bucket closes (`next_run`), so an alert comes within one interval;
+        a slow run makes the next one due at once rather than skipping a bucket."""
         state = self.health.detectors.setdefault(detector.name, LoopHealth())
+        started = self.clock()
         while True:
+            due = next_run(detector, started)
+            await asyncio.sleep(max(0.0, (due - self.clock()).total_seconds()))
+            started = self.clock()
             try:
-                await self.engine.run(detector, self.clock())
+                await self.engine.run(detector, started)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -153,7 +161,6 @@ class Scheduler:
                 log.error("detector run failed", rule=detector.name, exc_info=exc)
             else:
                 state.last_ok, state.failures_in_a_row = self.clock(), 0
-            await asyncio.sleep(jittered(detector.interval, spread=0.02))
 
     async def _delivery_loop(self) -> None:
         while True:

@@ -80,7 +80,7 @@ class ScriptedStore:
     drivers_value: Drivers = field(default_factory=drivers)
     state: dict[str, bytes] = field(default_factory=dict)
     history: list[Alert] = field(default_factory=list)
-    fail_set_state: set[str] = field(default_factory=set)  # keys whose next write raises once
+    fail_set_state: dict[str, int] = field(default_factory=dict)  # key prefix -> which write to it raises
     writes: list[str] = field(default_factory=list)
 
     async def series(self, query: SeriesQuery, since: datetime, until: datetime) -> list[Series]:
@@ -113,8 +113,10 @@ class ScriptedStore:
     async def set_state(self, key: str, value: Any) -> None:
         for prefix in list(self.fail_set_state):
             if key.startswith(prefix):
-                self.fail_set_state.discard(prefix)
-                raise StoreError(f"simulated crash writing {key}")
+                self.fail_set_state[prefix] -= 1
+                if self.fail_set_state[prefix] == 0:
+                    del self.fail_set_state[prefix]
+                    raise StoreError(f"simulated crash writing {key}")
         self.writes.append(key)
         if self.real is not None:
             await self.real.set_state(key, value)

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
-from alerts.engine import AlertEngine, outbox_key, pending_key
+from alerts.engine import AlertEngine, next_run, outbox_key, pending_key
 from alerts.explain import AlertContext, Notification
 from alerts.lifecycle import LifecyclePolicy
 from alerts.notifiers.base import BaseNotifier, NotifierOptions
@@ -177,7 +177,7 @@ async def test_retry_after_longer_than_backoff_is_respected(
 async def test_a_crash_before_the_state_is_saved_does_not_duplicate(
     make_engine: EngineFactory, channels: ChannelServer
 ) -> None:
-    store = ScriptedStore(counts={"Acme": 50}, fail_set_state={"alert:volume|Acme"})
+    store = ScriptedStore(counts={"Acme": 50}, fail_set_state={"alert:volume|Acme": 1})
     engine = make_engine(store)
     with pytest.raises(Exception, match="simulated crash"):
         await engine.run(ThresholdDetector(), T0)
@@ -194,7 +194,7 @@ async def test_a_crash_before_the_state_is_saved_does_not_duplicate(
 async def test_a_crash_between_index_and_entry_loses_nothing(
     make_engine: EngineFactory, channels: ChannelServer
 ) -> None:
-    store = ScriptedStore(counts={"Acme": 50}, fail_set_state={"outbox:hook:"})
+    store = ScriptedStore(counts={"Acme": 50}, fail_set_state={"outbox:hook:": 1})
     with pytest.raises(Exception, match="simulated crash"):
         await make_engine(store).run(ThresholdDetector(), T0)
     assert await store.get_state(pending_key("hook")), "the index was written first"
@@ -312,7 +312,7 @@ async def test_a_crash_while_building_a_digest_sends_it_once(
     await engine.run(ThresholdDetector(), T0 + timedelta(minutes=10))
     items = await store.get_state(pending_key("digest"))
     assert len(items) == 2
-    store.fail_set_state = {outbox_key("digest", items[1])}  # dies marking the second item digested
+    store.fail_set_state = {outbox_key("digest", items[1]): 1}  # dies marking the second item digested
     with pytest.raises(Exception, match="simulated crash"):
         await engine.retry_deliveries(T0 + timedelta(hours=1))
     store = ScriptedStore(state=dict(store.state))
@@ -321,3 +321,48 @@ async def test_a_crash_while_building_a_digest_sends_it_once(
     assert await engine.retry_deliveries(T0 + timedelta(hours=2)) == 0
     [got] = bodies(channels)
     assert len(got["alerts"]) == 2
+
+
+def test_next_run_is_just_after_the_next_bucket_closes() -> None:
+    detector = ThresholdDetector()  # 5-minute buckets, 5-minute interval
+    settle = timedelta(seconds=1)
+    assert next_run(detector, T0 + timedelta(minutes=2), settle) == T0 + timedelta(minutes=5, seconds=1)
+    assert next_run(detector, T0 + timedelta(seconds=1), settle) == T0 + timedelta(minutes=5, seconds=1)
+    assert next_run(detector, T0 + timedelta(seconds=0.5), settle) == T0 + timedelta(seconds=1), "this bucket's run"
+    detector.interval = timedelta(minutes=15)
+    assert next_run(detector, T0 + timedelta(minutes=2), settle) == T0 + timedelta(minutes=15, seconds=1)
+
+
+async def test_a_crash_before_the_commit_leaves_no_trace(make_engine: EngineFactory, channels: ChannelServer) -> None:
+    """Dying while indexing an opening key (before the transition is committed), then the
+    subject vanishes: nothing was promised, so nothing is sent and nothing stays open."""
+    store = ScriptedStore(counts={"Acme": 50}, fail_set_state={"alert-open:volume": 1})
+    with pytest.raises(Exception, match="simulated crash"):
+        await make_engine(store).run(ThresholdDetector(), T0)
+    store = ScriptedStore(counts={}, state=dict(store.state))
+    engine = make_engine(store)
+    assert [e for i in range(1, 5) for e in await engine.run(ThresholdDetector(), T0 + i * STEP)] == []
+    await engine.retry_deliveries(T0 + timedelta(hours=1))
+    assert channels.received["hook"] == []
+    assert await store.get_state("alert:volume|Acme") is None
+
+
+@pytest.mark.parametrize("write", [2, 3], ids=["before-recorded-mark", "before-clean-state"])
+async def test_a_crash_after_the_commit_is_finished_and_resolves_even_if_the_subject_vanished(
+    make_engine: EngineFactory, channels: ChannelServer, write: int
+) -> None:
+    """Dying after the transition was committed (the 2nd or 3rd write of the key): the restarted
+    engine finishes queueing the 'open', once, and the key resolves although it never appears
+    again."""
+    store = ScriptedStore(counts={"Acme": 50}, fail_set_state={"alert:volume|Acme": write})
+    with pytest.raises(Exception, match="simulated crash"):
+        await make_engine(store).run(ThresholdDetector(), T0)
+    history_before = len(store.history)
+    store = ScriptedStore(counts={}, state=dict(store.state))
+    engine = make_engine(store)
+    statuses = [e.status for i in range(1, 5) for e in await engine.run(ThresholdDetector(), T0 + i * STEP)]
+    assert statuses == ["open", "resolved"], "the interrupted open is finished, then resolved"
+    assert [r.json["alerts"][0]["status"] for r in channels.received["hook"]] == ["open", "resolved"]
+    assert history_before + len(store.history) == (3 if write == 2 else 2), (
+        "a crash right after recording (write 2) repeats the record: the one documented window"
+    )

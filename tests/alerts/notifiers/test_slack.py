@@ -84,6 +84,7 @@ async def test_a_subject_with_markup_cannot_break_out(channels: ChannelServer, s
 async def test_persian_lines_are_right_to_left(channels: ChannelServer, session: aiohttp.ClientSession) -> None:
     await make(channels, session).send(notification(subject="Digikala"))
     [sent] = channels.slack_messages
+    assert sent["blocks"][0]["text"]["text"].startswith("\u200f"), "the header too"
     section = sent["blocks"][1]["text"]["text"]
     assert section.startswith("\u200f")
     assert "۶۰" in section

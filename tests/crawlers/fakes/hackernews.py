@@ -1,6 +1,6 @@
 """A local server speaking the Algolia HN Search API's `search_by_date`: `query`, `tags`,
 `numericFilters` on `created_at_i`, `hitsPerPage`; hits of the same second come in id order
-(ascending), unlike the poller's tie order, so tie handling is exercised."""
+(ascending, as text), unlike the poller's tie order, so tie handling is exercised."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ class FakeAlgolia(FakeApi):
                     "<": h["created_at_i"] < bound,
                 }[op]
             ]
-        items.sort(key=lambda h: (-h["created_at_i"], int(h["objectID"])))
+        items.sort(key=lambda h: (-h["created_at_i"], str(h["objectID"])))
         per_page = int(q.get("hitsPerPage", 20))
         page = int(q.get("page", 0))
         chunk = items[page * per_page : (page + 1) * per_page]

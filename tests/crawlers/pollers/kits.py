@@ -46,6 +46,8 @@ class Kit:
     source: Callable[[TestServer, aiohttp.ClientSession, str, list[str]], Poller]
     #: requests of the query for `word` (to fail one query of several)
     match: Callable[[str], Match]
+    #: spoil one stored item so that mapping it fails; returns the reason it must be counted under
+    spoil: Callable[[Any], str]
 
     def app(self, fake: FakeApi) -> web.Application:
         return fake.app()  # type: ignore[attr-defined, no-any-return]
@@ -171,17 +173,45 @@ def _x_source(server: TestServer, session: aiohttp.ClientSession, name: str, wor
     return XSource(name, options, session)
 
 
+def _spoil_mastodon(fake: mastodon.FakeMastodon) -> str:
+    fake.statuses[0]["account"] = "not-an-object"
+    return "wrong_type"
+
+
+def _spoil_hn(fake: hackernews.FakeAlgolia) -> str:
+    fake.hits[0]["objectID"] = "not-a-number"
+    return "malformed_item"
+
+
+def _spoil_youtube(fake: youtube.FakeYouTube) -> str:
+    fake.catalogue[0]["id"] = 12345  # a video id that is not a string (the first video has no comments)
+    return "wrong_type"
+
+
+def _spoil_reddit(fake: reddit.FakeReddit) -> str:
+    fake.things[0]["data"]["created_utc"] = "yesterday"
+    return "bad_timestamp"
+
+
+def _spoil_bluesky(fake: bluesky.FakeBluesky) -> str:
+    fake.posts[0]["author"] = "did:plc:nobody"
+    return "wrong_type"
+
+
+def _spoil_x(fake: x.FakeX) -> str:
+    fake.tweets[0]["created_at"] = "9999-99-99T99:99:99.000Z"
+    return "bad_timestamp"
+
+
+def _on_tag(word: str) -> Match:
+    return lambda request: request.path.endswith(f"/{word}")
+
+
 KITS = [
-    Kit(
-        "mastodon",
-        mastodon.FakeMastodon,
-        _mastodon_seed,
-        _mastodon_source,
-        lambda w: lambda r: r.path.endswith(f"/{w}"),
-    ),
-    Kit("hackernews", hackernews.FakeAlgolia, _hn_seed, _hn_source, lambda w: query_is("query", w)),
-    Kit("reddit", reddit.FakeReddit, _reddit_seed, _reddit_source, lambda w: query_is("q", w)),
-    Kit("bluesky", bluesky.FakeBluesky, _bluesky_seed, _bluesky_source, lambda w: query_is("q", w)),
-    Kit("youtube", youtube.FakeYouTube, _youtube_seed, _youtube_source, lambda w: query_is("q", w)),
-    Kit("x", x.FakeX, _x_seed, _x_source, lambda w: query_is("query", w)),
+    Kit("mastodon", mastodon.FakeMastodon, _mastodon_seed, _mastodon_source, _on_tag, _spoil_mastodon),
+    Kit("hackernews", hackernews.FakeAlgolia, _hn_seed, _hn_source, lambda w: query_is("query", w), _spoil_hn),
+    Kit("reddit", reddit.FakeReddit, _reddit_seed, _reddit_source, lambda w: query_is("q", w), _spoil_reddit),
+    Kit("bluesky", bluesky.FakeBluesky, _bluesky_seed, _bluesky_source, lambda w: query_is("q", w), _spoil_bluesky),
+    Kit("youtube", youtube.FakeYouTube, _youtube_seed, _youtube_source, lambda w: query_is("q", w), _spoil_youtube),
+    Kit("x", x.FakeX, _x_seed, _x_source, lambda w: query_is("query", w), _spoil_x),
 ]

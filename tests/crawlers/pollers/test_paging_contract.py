@@ -78,6 +78,21 @@ async def test_restart_mid_backfill_loses_and_repeats_nothing(kit: Kit, fake, se
     assert set(ids) == set(expected) | set(fresh), "a post was lost"
 
 
+async def test_an_item_that_does_not_map_is_counted_and_its_page_kept(kit: Kit, fake, server, session) -> None:
+    assert kit.spoil is not None
+    expected = kit.seed(fake, "brand", 9, False)
+    reason = kit.spoil(fake)
+    name = f"spoiled-{kit.name}"
+    before = error_count(name, reason)
+
+    batches, _ = await collect(kit.source(server, session, name, ["brand"]))
+
+    ids = ids_of(batches)
+    assert len(ids) == len(expected) - 1
+    assert set(ids) < set(expected)
+    assert error_count(name, reason) == before + 1
+
+
 async def test_empty_results_are_not_an_error(kit: Kit, fake, server, session) -> None:
     batches, _ = await collect(kit.source(server, session, f"empty-{kit.name}", ["nothing-matches-this"]))
     assert ids_of(batches) == []

@@ -145,6 +145,19 @@ async def test_repoll_skips_entries_already_seen_even_without_conditional_get(se
     assert [p.title for p in posts_of(third)] == ["third"]
 
 
+async def test_entries_missing_from_one_version_of_the_feed_are_not_new_when_they_return(
+    server, script, session
+) -> None:
+    full = [("a", "first", ago(hours=3)), ("b", "second", ago(hours=2))]
+    script.on("/feed", reply(feed(full)), reply(feed(full[:1])), reply(feed(full)))
+    src = source(server, session, "/feed")
+    first, cursor = await collect(src)
+    for _ in range(2):
+        again, cursor = await collect(src, cursor)
+        assert posts_of(again) == []
+    assert len(posts_of(first)) == 2
+
+
 async def test_first_round_backfill_is_bounded_then_every_unseen_entry_counts(server, script, session) -> None:
     script.on(
         "/feed",

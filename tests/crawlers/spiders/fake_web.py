@@ -64,6 +64,7 @@ class FakeChannel:
     messages: dict[int, FakeMessage] = field(default_factory=dict)
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # served before any page
     always: int | None = None  # a status served for every request
+    top_extra: str = ""  # raw HTML added to the newest page (e.g. a malformed message)
 
     def add(self, message: FakeMessage) -> None:
         self.messages[message.id] = message
@@ -79,6 +80,8 @@ class FakeChannel:
                 f'data-before="{shown[0]}"></a></div>'
             )
         body = "\n".join(self._message(self.messages[i]) for i in shown)
+        if before is None:
+            body += self.top_extra
         return CHANNEL_PAGE.format(
             channel=self.username, title=html.escape(self.title), subscribers=self.subscribers, more=more, messages=body
         )
@@ -329,6 +332,7 @@ class Seen:
     query: str
     user_agent: str
     at: float
+    host: str = ""
 
 
 class FakeWeb:
@@ -364,9 +368,8 @@ class FakeWeb:
 
     @web.middleware
     async def _record(self, request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
-        self.requests.append(
-            Seen(request.path, request.query_string, request.headers.get("User-Agent", ""), time.monotonic())
-        )
+        agent = request.headers.get("User-Agent", "")
+        self.requests.append(Seen(request.path, request.query_string, agent, time.monotonic(), request.host))
         return await handler(request)
 
     async def _robots(self, request: web.Request) -> web.Response:
@@ -415,14 +418,17 @@ class FakeWeb:
             text=self.sites.news_article(self.url, int(name.removesuffix(".html"))), content_type="text/html"
         )
 
+    # Sitemaps list URLs on the host they were asked from (tests reach the blog as "localhost",
+    # a second host beside 127.0.0.1, to check per-site politeness).
     async def _sitemap_index(self, request: web.Request) -> web.Response:
-        return web.Response(text=self.sites.sitemap_index(self.url), content_type="application/xml")
+        return web.Response(text=self.sites.sitemap_index(f"http://{request.host}"), content_type="application/xml")
 
     async def _sitemap_posts(self, request: web.Request) -> web.Response:
-        return web.Response(text=self.sites.sitemap_posts(self.url), content_type="application/xml")
+        return web.Response(text=self.sites.sitemap_posts(f"http://{request.host}"), content_type="application/xml")
 
     async def _sitemap_pages(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.sites.sitemap_pages(self.url), content_type="application/x-gzip")
+        body = self.sites.sitemap_pages(f"http://{request.host}")
+        return web.Response(body=body, content_type="application/x-gzip")
 
     async def _blog_post(self, request: web.Request) -> web.Response:
         name = request.match_info["name"].removesuffix(".html")

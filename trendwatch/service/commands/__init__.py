@@ -15,12 +15,14 @@ from trendwatch.service.commands import (
     enrich,
     nlp_model,
     run_cmd,
+    sources,
 )
 
 COMMAND_MODULES: list[ModuleType] = [
     demo_cmd,
     run_cmd,
     config_cmd,
+    sources,
     crawl,
     enrich,
     nlp_model,

@@ -11,27 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
 import os
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
-import aiohttp
 import orjson
-import structlog
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from crawlers.http import create_session
 from crawlers.plugins import SOURCES
 from crawlers.spiders.sources import RoundStats, SpiderSource
 from trendwatch.config import PluginConfig, Settings, load_config
 from trendwatch.errors import NotConfigured, SourceError
 from trendwatch.models import Post
-from trendwatch.service import plugins
+from trendwatch.service import logs, plugins
 from trendwatch.timeutil import DisplayClock
 
 
@@ -71,7 +68,7 @@ def crawl(
     cursor = _read_cursor(cursor_file)
     out = Console(soft_wrap=True)
     err = Console(stderr=True)
-    _logs_to_stderr()
+    logs.configure(settings.logging)  # to stderr, beside the progress: stdout is for the posts
     if not plugin.enabled:
         err.print(f"note: source {name!r} is disabled in {config}; crawling it anyway", highlight=False)
     posts, stats, error = asyncio.run(_round(settings, plugin, cursor, cursor_file, err))
@@ -119,8 +116,7 @@ async def _round(
     settings: Settings, plugin: PluginConfig, cursor: Any, cursor_file: Path | None, err: Console
 ) -> tuple[list[Post], RoundStats, SourceError | None]:
     posts: list[Post] = []
-    timeout = aiohttp.ClientTimeout(total=settings.http.timeout.total_seconds())
-    async with aiohttp.ClientSession(headers={"User-Agent": settings.http.user_agent}, timeout=timeout) as session:
+    async with create_session(settings.http) as session:
         try:
             source = SOURCES.get(plugin.type)(plugin.name, plugin.options, session)
         except NotConfigured as exc:
@@ -220,11 +216,3 @@ def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def _logs_to_stderr() -> None:
-    """Warnings from the source go to stderr, beside the progress, keeping stdout for posts."""
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )

@@ -1,22 +1,28 @@
-"""`trendwatch grafana export|push` and `trendwatch report`: what strategists look at."""
+"""`trendwatch grafana export|push` and `trendwatch report`: what strategists look at and send on."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from indexer.plugins import STORES
 from trendwatch.config import Settings
-from trendwatch.errors import ConfigError
+from trendwatch.errors import ConfigError, StoreError
 from trendwatch.service import plugins
 from trendwatch.service.grafana.catalog import DashboardOptions, build_dashboards
 from trendwatch.service.grafana.export import ExportError, dashboard_dict, export
 from trendwatch.service.grafana.provisioning import ProvisioningOptions
 from trendwatch.service.grafana.push import GrafanaPusher, PushError
+from trendwatch.service.report.gather import ReportError, gather, make_request
+from trendwatch.service.report.model import Language, Report, ReportRequest
+from trendwatch.service.report.render import format_for, render
+from trendwatch.timeutil import as_utc, parse_duration, zone
 
 grafana_app = typer.Typer(
     name="grafana",
@@ -33,6 +39,7 @@ FolderOption = Annotated[str, typer.Option("--folder", help="Grafana folder the 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(grafana_app)
+    app.command("report")(report_command)
 
 
 def _options(config: Path | None) -> DashboardOptions:
@@ -130,3 +137,100 @@ def push_command(
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def report_command(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="File to write (its suffix can give the format).", metavar="FILE")
+    ],
+    config: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            "-c",
+            help="The YAML configuration (brands, store, display).",
+            metavar="CONFIG",
+            envvar="TRENDWATCH_CONFIG",
+        ),
+    ] = Path("trendwatch.yaml"),
+    since: Annotated[str, typer.Option(help="Length of the period, ending now or at --until: 24h, 7d, 4w.")] = "7d",
+    until: Annotated[
+        str | None,
+        typer.Option(help="End of the period (ISO date or date-time, in the display time zone); default: this hour."),
+    ] = None,
+    brand: Annotated[
+        list[str] | None,
+        typer.Option("--brand", "-b", help="Only this brand (repeat for more); default: all.", metavar="NAME"),
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="html, pdf or csv (default: from --out).")] = None,
+    lang: Annotated[str | None, typer.Option(help="en or fa (default: display.language).")] = None,
+) -> None:
+    """Write a competitor report: headline figures, charts, top posts and the period's alerts.
+
+    HTML is one self-contained file (fonts and charts embedded), PDF is print-ready with Persian
+    shaped right to left, CSV holds the numbers per brand and day. Words follow --lang; digits,
+    calendar (Jalali) and time zone follow `display:` in the config. The store is opened read-only,
+    so a report can be made while the service runs.
+    """
+    languages: dict[str | None, Language | None] = {None: None, "en": "en", "fa": "fa"}
+    if lang not in languages:
+        raise typer.BadParameter("use en or fa", param_hint="--lang")
+    try:
+        span = parse_duration(since)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
+    settings = _settings(config)
+    end = _until(until, settings) if until else None
+    try:
+        chosen = format_for(out, fmt)
+        request = make_request(settings, span=span, until=end, brands=brand or (), language=languages[lang])
+    except ReportError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if not out.parent.exists():
+        raise typer.BadParameter(f"directory {out.parent} does not exist", param_hint="--out")
+    console = Console(stderr=True)
+    try:
+        with console.status("Reading the store…"):
+            report = asyncio.run(_gather(settings, request))
+        with console.status(f"Writing the {chosen.upper()}…"):
+            data = render(report, chosen)
+            temporary = out.with_name(f".{out.name}.tmp")
+            temporary.write_bytes(data)
+            temporary.replace(out)
+    except (StoreError, ReportError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    Console().print(
+        f"wrote {out} ({len(data) / 1024:.0f} KiB): {len(report.brands)} brands, "
+        f"{report.total_mentions} mentions, {len(report.alerts)} alerts",
+        highlight=False,
+    )
+
+
+async def _gather(settings: Settings, request: ReportRequest) -> Report:
+    store = build_read_only_store(settings)
+    await store.open()
+    try:
+        return await gather(store, request)
+    finally:
+        await store.close()
+
+
+def build_read_only_store(settings: Settings) -> Any:
+    """The configured store, opened for reading when the backend can (SQLite's `read_only`)."""
+    options = settings.store.options
+    if "read_only" in type(options).model_fields:
+        options = options.model_copy(update={"read_only": True})
+    return STORES.get(settings.store.type)(options)
+
+
+def _until(text: str, settings: Settings) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO date or date-time (e.g. 2026-01-08)", param_hint="--until"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone(settings.display.timezone))
+    return as_utc(value)

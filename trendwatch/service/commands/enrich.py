@@ -9,7 +9,9 @@ and skipped; the run goes on.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,8 +29,9 @@ from rich.table import Table
 
 from nlp.enricher import Enricher, build_enricher
 from nlp.topics import TermCounter
-from trendwatch.config import BrandConfig, NlpConfig, load_config
+from trendwatch.config import BrandConfig, LoggingConfig, NlpConfig, load_config
 from trendwatch.models import Enrichment, Post
+from trendwatch.service import logs
 
 PLATFORM = "import"
 
@@ -61,7 +64,13 @@ def enrich(
     ],
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Where to write the JSONL results.", metavar="OUT.jsonl", show_default=False),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write the JSONL results ('-': stdout).",
+            metavar="OUT.jsonl",
+            show_default=False,
+        ),
     ],
     config: Annotated[
         Path | None,
@@ -98,9 +107,10 @@ def enrich(
         raise typer.BadParameter("use either --config or --brand, not both", param_hint="--brand")
     if not input_file.is_file():
         raise typer.BadParameter(f"{input_file} is not a readable file", param_hint="--input")
-    if not out.parent.is_dir():
+    if str(out) != "-" and not out.parent.is_dir():
         raise typer.BadParameter(f"the directory {out.parent} does not exist", param_hint="--out")
-    nlp_config, brands = _settings(config, brand or [], finglish)
+    nlp_config, brands, logging = _settings(config, brand or [], finglish)
+    logs.configure(logging)  # to stderr: stdout may be the output
     fmt = _format(input_file, input_format)
     enricher = build_enricher(nlp_config, brands)
     summary = Summary(err)
@@ -112,7 +122,7 @@ def enrich(
             rows = _jsonl_rows(lines, text_col, id_col, summary)
         else:
             rows = _csv_rows(lines, csv.excel_tab if fmt == "tsv" else csv.excel, text_col, id_col, summary)
-        with out.open("wb") as sink:
+        with _sink(out) as sink:
             for batch in _batches(rows, nlp_config.batch_size):
                 _write(sink, batch, _run(enricher, batch, input_file.name, started), summary)
     _report(err, summary, out)
@@ -123,11 +133,19 @@ def enrich(
 # ------------------------------------------------------------------------------------ settings
 
 
-def _settings(config: Path | None, specs: list[str], finglish: bool) -> tuple[NlpConfig, list[BrandConfig]]:
+def _sink(out: Path) -> contextlib.AbstractContextManager[IO[bytes]]:
+    if str(out) == "-":
+        return contextlib.nullcontext(sys.stdout.buffer)
+    return out.open("wb")
+
+
+def _settings(
+    config: Path | None, specs: list[str], finglish: bool
+) -> tuple[NlpConfig, list[BrandConfig], LoggingConfig | None]:
     if config is not None:
         settings = load_config(config)  # brands and nlp only: plugin options are not needed here
-        return settings.nlp, settings.brands
-    return NlpConfig(), [parse_brand(spec, finglish) for spec in specs]
+        return settings.nlp, settings.brands, settings.logging
+    return NlpConfig(), [parse_brand(spec, finglish) for spec in specs], None
 
 
 def parse_brand(spec: str, finglish: bool = False) -> BrandConfig:

@@ -42,7 +42,7 @@ def build_dashboards(options: DashboardOptions | None = None) -> list[dm.Dashboa
         if options.week_start:
             builder = builder.week_start(options.week_start)
         dashboard = builder.build()
-        _number_panels(dashboard)
+        _finish_panels(dashboard)
         built.append(dashboard)
     return built
 
@@ -63,12 +63,16 @@ def _links() -> db.DashboardLink:
     )
 
 
-def _number_panels(dashboard: dm.Dashboard) -> None:
-    """Give every panel and row a unique id (the SDK leaves them unset); links and repeats need them."""
+def _finish_panels(dashboard: dm.Dashboard) -> None:
+    """Number every panel and row (the SDK leaves ids unset; links and repeats need them) and give
+    each panel the datasource of its targets: Grafana runs a panel's queries on the panel's
+    datasource unless it is "mixed", so a panel without one would use the default datasource."""
     next_id = 1
     for panel in dashboard.panels or []:
-        panel.id_val = next_id
-        next_id += 1
-        for child in getattr(panel, "panels", None) or []:
-            child.id_val = next_id
+        for item in [panel, *(getattr(panel, "panels", None) or [])]:
+            item.id_val = next_id
             next_id += 1
+            targets = getattr(item, "targets", None) or []
+            sources = {(t.datasource.type_val, t.datasource.uid) for t in targets if t.datasource is not None}
+            if len(sources) == 1 and getattr(item, "datasource", None) is None:
+                item.datasource = targets[0].datasource
