@@ -13,6 +13,7 @@ from trendwatch.service.commands import (
     dashboards,
     demo_cmd,
     enrich,
+    nlp_model,
     run_cmd,
     sources,
 )
@@ -24,5 +25,6 @@ COMMAND_MODULES: list[ModuleType] = [
     sources,
     crawl,
     enrich,
+    nlp_model,
     dashboards,
 ]
