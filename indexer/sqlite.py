@@ -163,7 +163,7 @@ class SqliteStore:
             for step in migrate(db, on_step=self._migrating):
                 log.info("migrated database", path=str(self.path), version=step.version)
             writer = Writer(db, self.options.fts_batch)
-            writer.check_fold_version()
+            writer.check_index_layout()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a trendwatch database or is damaged: {exc}") from exc
         except RuntimeError as exc:

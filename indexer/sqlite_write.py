@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 
 from indexer import codec
-from indexer.fts_query import UNIVERSE, day_token, meta_token
+from indexer.fts_query import LAYOUT, UNIVERSE, meta_token
 from indexer.store import UpsertResult
 from trendwatch.errors import StoreError
 from trendwatch.models import Alert, Author, EnrichedPost
@@ -66,7 +66,7 @@ def author_tokens(author: Author | None) -> str:
 def fts_row(post: EnrichedPost) -> FtsRow:
     """The full-text columns of a post: folded title and text, and its keyword tokens."""
     p, e = post.post, post.enrichment
-    meta = [UNIVERSE, day_token(micros(p.created_at) // MICROS_PER_DAY), meta_token("platform", keyword(p.platform))]
+    meta = [UNIVERSE, meta_token("platform", keyword(p.platform))]
     if e.lang:
         meta.append(meta_token("lang", keyword(e.lang)))
     meta.extend(meta_token("brand", keyword(b)) for b, _, _ in codec.brand_tones(e))
@@ -85,6 +85,11 @@ class _Rows:
     terms: list[tuple[Any, ...]]
     fts: FtsRow
     hour: int
+
+
+def _widen(hours: dict[int, tuple[int, int]], hour: int, rowid: int) -> None:
+    found = hours.get(hour)
+    hours[hour] = (rowid, rowid) if found is None else (min(found[0], rowid), max(found[1], rowid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +215,6 @@ class Writer:
         p, e = post.post, post.enrichment
         name = self._name
         ts = (p.created_at - EPOCH) // _MICRO
-        day = ts // MICROS_PER_DAY
         if p.author is not None:
             author, author_meta = self._authors[p.author.id][0], self._author_tokens(p.author)
         else:
@@ -224,7 +228,7 @@ class Writer:
         score, label = e.sentiment, LABELS[e.sentiment_label]
         brands = []
         terms = []
-        meta = [UNIVERSE, f"d_{day}", platform_meta, lang_meta]
+        meta = [UNIVERSE, platform_meta, lang_meta]
         if e.mentions:
             for brand, brand_score, brand_label in codec.brand_tones(e):
                 key, token = name(BRAND, brand, "brand")
@@ -266,7 +270,7 @@ class Writer:
             new_brands: list[tuple[Any, ...]] = []
             new_terms: list[tuple[Any, ...]] = []
             updated = 0
-            hours: set[int] = set()
+            hours: dict[int, tuple[int, int]] = {}
             dump = codec.dump_post
             for post in batch:
                 known = existing.get(post.id)
@@ -278,7 +282,7 @@ class Writer:
                     new_brands.extend(rows.brands)
                     new_terms.extend(rows.terms)
                     changes.pending[rowid] = rows.fts
-                    hours.add(rows.hour)
+                    _widen(hours, rows.hour, rowid)
                 else:
                     updated += 1
                     self._update(post, known, changes, hours)
@@ -312,7 +316,9 @@ class Writer:
                 found[post_id] = (rowid, doc)
         return found
 
-    def _update(self, post: EnrichedPost, known: tuple[int, bytes], changes: _Changes, hours: set[int]) -> None:
+    def _update(
+        self, post: EnrichedPost, known: tuple[int, bytes], changes: _Changes, hours: dict[int, tuple[int, int]]
+    ) -> None:
         rowid, old_doc = known
         doc = codec.dump_post(post)
         if old_doc == doc:
@@ -330,7 +336,8 @@ class Writer:
             self._delete_facts(before)
             db.executemany(_INSERT_BRANDS, after.brands)
             db.executemany(_INSERT_TERMS, after.terms)
-            hours.update((before.hour, after.hour))
+            _widen(hours, before.hour, rowid)
+            _widen(hours, after.hour, rowid)
         if rowid > self.fts_indexed:
             changes.pending[rowid] = after.fts
         elif before.fts != after.fts:
@@ -348,11 +355,15 @@ class Writer:
             "DELETE FROM term_facts WHERE kind = ? AND ts = ? AND term = ? AND post = ?", [f[:4] for f in rows.terms]
         )
 
-    def _touch(self, hours: Iterable[int]) -> None:
-        """Bump the version of each hour whose facts changed: rollups over it are stale now."""
+    def _touch(self, hours: dict[int, tuple[int, int]]) -> None:
+        """Bump the version of each hour whose facts changed (rollups over it are stale now) and
+        widen its rowid range to cover the posts written into it."""
         self.db.executemany(
-            "INSERT INTO hours(hour, version) VALUES (?, 1) ON CONFLICT(hour) DO UPDATE SET version = version + 1",
-            [(h,) for h in hours],
+            "INSERT INTO hours(hour, version, first_post, last_post) VALUES (?, 1, ?, ?) ON CONFLICT(hour) DO UPDATE "
+            "SET version = version + 1, "
+            "first_post = min(coalesce(first_post, excluded.first_post), excluded.first_post), "
+            "last_post = max(coalesce(last_post, excluded.last_post), excluded.last_post)",
+            [(h, first, last) for h, (first, last) in hours.items()],
         )
 
     # ------------------------------------------------------------------ full-text index
@@ -396,20 +407,23 @@ class Writer:
             rows.append((rowid, *(found or fts_row(codec.load_post(doc)))))
         return rows
 
-    def check_fold_version(self) -> bool:
-        """Re-index everything when the text folding changed since the index was built."""
-        if self._meta("fold_version", None) == FOLD_VERSION:
+    def check_index_layout(self) -> bool:
+        """Re-index everything when the index was built by another text folding or meta layout
+        (contentless FTS5 can only delete what it is given exactly as it was indexed)."""
+        built = (self._meta("fold_version", None), self._meta("fts_layout", 1))
+        if built == (FOLD_VERSION, LAYOUT):
             return False
         indexed = self.fts_indexed
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("INSERT INTO fts(fts) VALUES ('delete-all')")
         self._set_meta("fts_indexed", 0)
         self._set_meta("fold_version", FOLD_VERSION)
+        self._set_meta("fts_layout", LAYOUT)
         self.db.execute("COMMIT")
         self.fts_indexed = 0
         self.pending.clear()
         if indexed:
-            log.info("full-text index will be rebuilt", reason="text folding changed", posts=indexed)
+            log.info("full-text index will be rebuilt", reason="built by another version", posts=indexed)
         return True
 
     # ------------------------------------------------------------------ rollups
@@ -474,14 +488,14 @@ class Writer:
                 break
             try:
                 self.db.execute("BEGIN IMMEDIATE")
-                hours: set[int] = set()
+                hours: dict[int, tuple[int, int]] = {}
                 indexed = []
                 posts = [(rowid, doc, codec.load_post(doc)) for rowid, doc in rows]
                 self.resolve_authors([p for _, _, p in posts])
                 for rowid, doc, post in posts:
                     old = self.rows(post, rowid, doc)
                     self._delete_facts(old)
-                    hours.add(old.hour)
+                    _widen(hours, old.hour, rowid)
                     if rowid <= self.fts_indexed:
                         indexed.append((rowid, *old.fts))
                 self._fts_delete(indexed)
