@@ -96,6 +96,18 @@ def get(db: sqlite3.Connection, ids: Sequence[str]) -> list[EnrichedPost]:
     return [found[i] for i in unique if i in found]
 
 
+def scan_page(
+    db: sqlite3.Connection, since: datetime | None, after: int | None, size: int
+) -> tuple[list[EnrichedPost], int | None]:
+    """One page of posts in storage order (rowid), and the cursor to continue after it."""
+    lo, _ = _window(since, None)
+    rows = db.execute(
+        "SELECT rowid, doc FROM posts WHERE rowid > ? AND created_at >= ? ORDER BY rowid LIMIT ?",
+        (after or 0, lo, size),
+    ).fetchall()
+    return [codec.load_post(doc) for _, doc in rows], (rows[-1][0] if rows else None)
+
+
 # --------------------------------------------------------------------------- series
 
 SEAL = 600_000_000
@@ -426,6 +438,57 @@ def _names_of(db: sqlite3.Connection, keys: Sequence[int]) -> dict[int, str]:
         marks = ",".join("?" * len(chunk))
         names.update(db.execute(f"SELECT key, name FROM names WHERE key IN ({marks})", chunk).fetchall())
     return names
+
+
+def emerging_terms(
+    db: sqlite3.Connection,
+    kind: TermKind,
+    window: tuple[datetime, datetime],
+    baseline: tuple[datetime, datetime],
+    brand: str | None,
+    lang: str | None,
+    limit: int,
+    min_count: int,
+) -> list[TermCount]:
+    code = KIND_CODE[kind]
+    scope = _Scope(db, None, lang, "t")
+    brand_key = name_key(db, BRAND, brand) if brand is not None else None
+    if scope.empty or (brand is not None and brand_key is None):
+        return []
+
+    def counts(since: datetime, until: datetime) -> tuple[int, dict[int, tuple[int, int]]]:
+        lo, hi = _window(since, until)
+        args: list[Any] = [code, lo, hi, *scope.args]
+        of_brand = ""
+        if brand_key is not None:
+            of_brand = " AND EXISTS (SELECT 1 FROM brand_facts b WHERE b.brand = ? AND b.ts = t.ts AND b.post = t.post)"
+            args.append(brand_key)
+        rows = db.execute(
+            "SELECT term, count(*), count(DISTINCT author) FROM term_facts t "
+            f"WHERE kind = ? AND ts >= ? AND ts < ?{scope.sql}{of_brand} GROUP BY term",
+            args,
+        )
+        per_term = {term: (docs, authors) for term, docs, authors in rows}
+        if brand_key is not None:
+            sql = f"SELECT count(*) FROM brand_facts t WHERE brand = ? AND ts >= ? AND ts < ?{scope.sql}"
+            total = db.execute(sql, [brand_key, lo, hi, *scope.args]).fetchone()[0]
+        else:
+            sql = f"SELECT count(*) FROM posts t WHERE created_at >= ? AND created_at < ?{scope.sql}"
+            total = db.execute(sql, [lo, hi, *scope.args]).fetchone()[0]
+        return int(total), per_term
+
+    fg_total, foreground = counts(*window)
+    bg_total, background = counts(*baseline)
+    scored = []
+    for term, (docs, authors) in foreground.items():
+        if docs < min_count:
+            continue
+        score = codec.jlh(docs, fg_total, background.get(term, (0, 0))[0], bg_total)
+        if score > 0:
+            scored.append((score, term, docs, authors))
+    names = _names_of(db, [t for _, t, _, _ in scored])
+    scored.sort(key=lambda r: (-r[0], names[r[1]]))
+    return [TermCount(term=names[t], count=d, authors=a) for _, t, d, a in scored[:limit]]
 
 
 def _top_terms_of_brand(
