@@ -16,7 +16,9 @@ stemming) serve relevance and dashboards.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -26,7 +28,7 @@ from trendwatch.models import EnrichedPost
 from trendwatch.query import FOLD_MAPPINGS
 
 TEMPLATE_VERSION = 1
-"""Bumped when the template below changes; stored in the template's `_meta`."""
+"""Bumped when the template below changes; sent as the template's `version`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +121,13 @@ def post_mappings() -> dict[str, Any]:
             "lang": KEYWORD,
             "declared_lang": KEYWORD,
             "author": {
+                "type": "object",
                 "properties": {
                     "id": KEYWORD,
                     "handle": KEYWORD,
                     "name": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
                     "followers": {"type": "long"},
-                }
+                },
             },
             "hashtags": KEYWORD,
             "mentions": KEYWORD,
@@ -137,13 +140,14 @@ def post_mappings() -> dict[str, Any]:
                 "properties": {"brand": KEYWORD, "score": {"type": "float"}, "label": KEYWORD},
             },
             "engagement": {
+                "type": "object",
                 "properties": {
                     "likes": {"type": "long"},
                     "reposts": {"type": "long"},
                     "replies": {"type": "long"},
                     "views": {"type": "long"},
                     "total": {"type": "long"},
-                }
+                },
             },
             "raw": {"type": "object", "enabled": False},
             "record": {"type": "object", "enabled": False},
@@ -165,7 +169,8 @@ def posts_template(names: Names, retention: str | None, shards: int | None, repl
         "data_stream": {},
         "priority": 200,
         "template": template,
-        "_meta": {"managed_by": "trendwatch", "version": TEMPLATE_VERSION},
+        "version": TEMPLATE_VERSION,
+        "_meta": {"trendwatch": {"managed": True, "docs": "docs/store.md"}},
     }
 
 
@@ -246,7 +251,7 @@ def to_document(post: EnrichedPost) -> dict[str, Any]:
         "lang": e.lang,
         "declared_lang": p.lang,
         "author": (
-            {"id": author.id, "handle": author.handle, "name": author.name, "followers": author.followers}
+            _compact({"id": author.id, "handle": author.handle, "name": author.name, "followers": author.followers})
             if author
             else None
         ),
@@ -257,17 +262,23 @@ def to_document(post: EnrichedPost) -> dict[str, Any]:
         "sentiment": e.sentiment,
         "sentiment_label": e.sentiment_label,
         "brand_sentiment": [{"brand": b, "score": s, "label": lab} for b, s, lab in codec.brand_tones(e)],
-        "engagement": {
-            "likes": p.engagement.likes,
-            "reposts": p.engagement.reposts,
-            "replies": p.engagement.replies,
-            "views": p.engagement.views,
-            "total": codec.engagement_total(p),
-        },
+        "engagement": _compact(
+            {
+                "likes": p.engagement.likes,
+                "reposts": p.engagement.reposts,
+                "replies": p.engagement.replies,
+                "views": p.engagement.views,
+                "total": codec.engagement_total(p),
+            }
+        ),
         "raw": raw if isinstance(raw, dict) else {_WRAPPED: raw} if raw is not None else None,
         "record": record,
     }
     return {k: v for k, v in doc.items() if v is not None}
+
+
+def _compact(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def from_document(source: dict[str, Any]) -> EnrichedPost:
@@ -278,3 +289,28 @@ def from_document(source: dict[str, Any]) -> EnrichedPost:
         raw = raw[_WRAPPED]
     record["post"]["raw"] = raw
     return codec.post_from_dict(record)
+
+
+# --------------------------------------------------------------------------- deploy files
+
+
+def deploy_files(names: Names, retention: str | None) -> dict[str, dict[str, Any]]:
+    """The set-up bodies the store sends on open, as files for deploy/elasticsearch/:
+    `PUT _index_template/<prefix>-posts`, `PUT _data_stream/<prefix>-posts/_lifecycle`,
+    `PUT <prefix>-alerts`, `PUT <prefix>-state`."""
+    return {
+        "posts-index-template.json": posts_template(names, retention, None, None),
+        "posts-lifecycle.json": lifecycle(retention),
+        "alerts-index.json": alerts_index(),
+        "state-index.json": state_index(),
+    }
+
+
+def write_deploy_files(directory: Path, names: Names, retention: str | None) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, body in deploy_files(names, retention).items():
+        path = directory / name
+        path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
