@@ -185,6 +185,11 @@ class Settings(_Strict):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
+    @field_validator("competitors", "sources", "detectors", "notifiers", mode="before")
+    @classmethod
+    def _empty_section_is_empty_list(cls, value: object) -> object:
+        return [] if value is None else value
+
     @property
     def brands(self) -> list[BrandConfig]:
         """The own brand first, then competitors."""

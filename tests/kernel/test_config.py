@@ -162,3 +162,8 @@ def test_example_config_is_valid_without_plugins() -> None:
     settings = load(Path(__file__).resolve().parents[2] / "deploy" / "config.example.yaml", env={})
     assert settings.web.token is None
     assert settings.display.calendar == "jalali"
+
+
+def test_empty_sections_mean_none_configured() -> None:
+    settings = parse_config("brand: {name: A}\nsources:\ndetectors:\nnotifiers:\ncompetitors:\n")
+    assert settings.sources == settings.detectors == settings.notifiers == settings.competitors == []

@@ -1,9 +1,28 @@
-"""CLI commands, one module per area; each exposes `register(app: typer.Typer)`."""
+"""CLI commands, one module per area; each exposes `register(app: typer.Typer)`.
+
+The order here is the order of `trendwatch --help`.
+"""
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from trendwatch.service.commands import config_cmd
+from trendwatch.service.commands import (
+    config_cmd,
+    crawl,
+    dashboards,
+    demo_cmd,
+    enrich,
+    run_cmd,
+    sources,
+)
 
-COMMAND_MODULES: list[ModuleType] = [config_cmd]
+COMMAND_MODULES: list[ModuleType] = [
+    demo_cmd,
+    run_cmd,
+    config_cmd,
+    sources,
+    crawl,
+    enrich,
+    dashboards,
+]

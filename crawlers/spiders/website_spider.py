@@ -1,0 +1,169 @@
+"""The website spider: list pages (or sitemaps) to item pages, for every site of a source.
+
+Per site and round: list pages are read from the first, following `next_page` while a page still
+shows items not seen before (up to `max_list_pages`); sitemaps (and sitemap indexes) are read
+newest `lastmod` first. Item URLs remembered in the cursor are not fetched again; at most
+`max_items` new item pages per site per round. Links to other hosts, and URLs not matching
+`item_url_pattern`, are ignored. Each item page becomes one `Article` with the raw fields its
+selectors found; failures become `Problem`s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.http import Response, TextResponse
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+
+from crawlers.spiders import problems
+from crawlers.spiders.items import Article, Problem
+from crawlers.spiders.options import SiteOptions, WebsiteOptions
+from crawlers.spiders.selectors import select
+from crawlers.spiders.website import clean_url, extract
+from trendwatch.timeutil import utcnow
+
+MAX_SITEMAP_DEPTH = 3
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+
+
+class WebsiteSpider(Spider):
+    name = "website"
+
+    def __init__(self, options: WebsiteOptions, cursor: Any, source: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.options = options
+        self.source = source
+        sites = cursor.get("sites", {}) if isinstance(cursor, dict) else {}
+        self.sites = {site.name: site for site in options.sites}
+        self.seen: dict[str, set[str]] = {
+            site.name: {u for u in (sites.get(site.name) or []) if isinstance(u, str)} for site in options.sites
+        }
+        self.scheduled: dict[str, int] = dict.fromkeys(self.sites, 0)
+        self.patterns = {
+            site.name: re.compile(site.item_url_pattern) if site.item_url_pattern else None for site in options.sites
+        }
+
+    async def start(self) -> AsyncIterator[Any]:
+        for site in self.options.sites:
+            for url in site.sitemap_urls:
+                yield self._request(url, site, self.parse_sitemap, depth=0)
+            for url in site.start_urls:
+                yield self._request(url, site, self.parse_list, page=1)
+
+    def _request(self, url: str, site: SiteOptions, callback: Any, **kwargs: Any) -> Request:
+        return Request(
+            url,
+            callback=callback,
+            errback=self.failed,
+            cb_kwargs={"site": site.name, **kwargs},
+            meta={"site": site.name},
+        )
+
+    # ------------------------------------------------------------------ discovering items
+
+    def _wanted(self, site: SiteOptions, url: str, base: str) -> bool:
+        if urlsplit(url).hostname != urlsplit(base).hostname:
+            return False
+        pattern = self.patterns[site.name]
+        return pattern is None or pattern.search(url) is not None
+
+    def _items(self, site: SiteOptions, urls: list[str]) -> tuple[list[Request], int]:
+        """Requests for the unseen URLs within the site's budget, and how many were unseen."""
+        fresh = [u for u in dict.fromkeys(urls) if u not in self.seen[site.name]]
+        requests = []
+        for url in fresh:
+            if self.scheduled[site.name] >= site.max_items:
+                break
+            self.seen[site.name].add(url)  # scheduled once per round; the cursor decides across rounds
+            self.scheduled[site.name] += 1
+            requests.append(self._request(url, site, self.parse_item, item_url=url))
+        return requests, len(fresh)
+
+    def parse_list(self, response: Response, site: str, page: int) -> Iterator[Any]:
+        options = self.sites[site]
+        if not isinstance(response, TextResponse):
+            yield Problem(site, "not_html", response.url, "the list page is not HTML")
+            return
+        links = [
+            clean_url(href.strip(), response.url)
+            for href in _strings(select(response.selector, options.selectors.item_links))
+        ]
+        urls = [u for u in links if self._wanted(options, u, response.url)]
+        if not urls:
+            yield Problem(
+                site, "malformed_page", response.url, "no item links on the list page (check selectors.item_links)"
+            )
+        requests, unseen = self._items(options, urls)
+        yield from requests
+        if unseen and page < options.max_list_pages and options.selectors.next_page:
+            following = _strings(select(response.selector, options.selectors.next_page))
+            if following:
+                yield self._request(
+                    clean_url(following[0].strip(), response.url), options, self.parse_list, page=page + 1
+                )
+
+    def parse_sitemap(self, response: Response, site: str, depth: int) -> Iterator[Any]:
+        options = self.sites[site]
+        body = _sitemap_body(response)
+        sitemap = None
+        if body is not None:
+            try:
+                sitemap = Sitemap(body)
+            except Exception:  # lxml raises several kinds on bodies that are not XML at all
+                sitemap = None
+        if sitemap is None or sitemap.type not in ("urlset", "sitemapindex"):
+            yield Problem(
+                site, "malformed_sitemap", response.url, "not a sitemap (expected <urlset> or <sitemapindex>)"
+            )
+            return
+        entries = sorted(
+            (e for e in sitemap if isinstance(e.get("loc"), str)), key=lambda e: e.get("lastmod") or "", reverse=True
+        )
+        if sitemap.type == "sitemapindex":
+            if depth >= MAX_SITEMAP_DEPTH:
+                yield Problem(site, "malformed_sitemap", response.url, "sitemap indexes nested too deep")
+                return
+            for entry in entries:
+                yield self._request(clean_url(entry["loc"], response.url), options, self.parse_sitemap, depth=depth + 1)
+            return
+        urls = [clean_url(e["loc"], response.url) for e in entries]
+        requests, _ = self._items(options, [u for u in urls if self._wanted(options, u, response.url)])
+        yield from requests
+
+    # ------------------------------------------------------------------ item pages
+
+    def parse_item(self, response: Response, site: str, item_url: str) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            yield Problem(site, "not_html", response.url, "the item page is not HTML")
+            return
+        # Remembered under the URL the list or sitemap gave (redirects or not): that is what
+        # the next round will find there.
+        raw = extract(self.sites[site], clean_url(response.url), response.text, utcnow(), source=self.source)
+        yield Article(site=site, url=item_url, raw=raw)
+
+    def failed(self, failure: Failure) -> Iterator[Problem]:
+        request: Any = getattr(failure, "request", None)
+        site = request.meta.get("site", "?") if request is not None else "?"
+        problem = problems.from_failure(site, failure)
+        item_url = request.cb_kwargs.get("item_url") if request is not None else None
+        yield dataclasses.replace(problem, item_url=item_url) if item_url else problem
+
+
+def _strings(nodes: Any) -> list[str]:
+    return [node.root if isinstance(node.root, str) else node.attrib.get("href", "") for node in nodes]
+
+
+def _sitemap_body(response: Response) -> bytes | None:
+    if gzip_magic_number(response):
+        try:
+            return gunzip(response.body, max_size=MAX_SITEMAP_BYTES)
+        except Exception:  # corrupt or oversized archive
+            return None
+    return response.body or None

@@ -1,0 +1,3 @@
+from tests.alerts.fixtures import channels, session, smtp, tls_files
+
+__all__ = ["channels", "session", "smtp", "tls_files"]
