@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -315,10 +315,12 @@ class ElasticStore:
         record = orjson.loads(codec.dumps(alert))
         await self._send(req.record_alert(self.names, alert, record, time.time_ns()))
 
-    async def delete_before(self, cutoff: datetime) -> int:
+    async def delete_before(self, cutoff: datetime, progress: Callable[[int], None] | None = None) -> int:
         """Retention on demand (the lifecycle does it by itself for whole backing indices)."""
         deleted = res.delete_count(await self._send(req.delete_posts_before(self.names, cutoff)))
         res.delete_count(await self._send(req.delete_alerts_before(self.names, cutoff)))
+        if progress is not None:
+            progress(deleted)
         return deleted
 
     # ------------------------------------------------------------------ reads
@@ -402,7 +404,8 @@ class ElasticStore:
     async def alerts(
         self, *, since: datetime | None = None, status: AlertStatus | None = None, limit: int = 200
     ) -> list[Alert]:
-        return res.alerts(await self._send(req.alerts(self.names, since, status, limit)))
+        # a search returns at most 10,000 hits (index.max_result_window)
+        return res.alerts(await self._send(req.alerts(self.names, since, status, min(limit, 10_000))))
 
 
 _EXISTS = {"resource_already_exists_exception"}

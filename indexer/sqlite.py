@@ -160,8 +160,8 @@ class SqliteStore:
             if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
                 raise StoreError(f"{self.path}: cannot switch to WAL mode (is it on a network file system?)")
             db.execute(f"PRAGMA synchronous = {self.options.synchronous.upper()}")
-            for step in migrate(db, on_step=self._migrating):
-                log.info("migrated database", path=str(self.path), version=step.version)
+            if migrate(db, on_step=self._migrating):
+                log.info("database migrated", path=str(self.path), version=version_of(db))
             writer = Writer(db, self.options.fts_batch)
             writer.check_index_layout()
         except sqlite3.DatabaseError as exc:

@@ -45,6 +45,7 @@ class FakeElasticsearch:
     received: list[Received] = field(default_factory=list)
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)  # _id -> source (posts)
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
     overrides: list[tuple[str, str, Handler]] = field(default_factory=list)
     delay: float = 0.0
     bulk_in_flight: int = 0
@@ -91,6 +92,11 @@ class FakeElasticsearch:
             if r.method == "DELETE":
                 found = self.state.pop(key, None) is not None
                 return (200 if found else 404), doc_result(key, "deleted" if found else "not_found")
+        if r.method == "POST" and r.path.endswith("/_doc"):
+            self.alerts.append(r.body)
+            return 201, {**doc_result(f"alert-{len(self.alerts)}", "created", r.path.split("/")[1]), "status": 201}
+        if r.path.endswith("/_refresh"):
+            return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}
         if r.method == "PUT" and ("/_index_template/" in r.path or "/_lifecycle" in r.path):
             return 200, {"acknowledged": True}
         if r.method == "PUT" and r.path.startswith("/_data_stream/"):

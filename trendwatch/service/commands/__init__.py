@@ -15,6 +15,7 @@ from trendwatch.service.commands import (
     enrich,
     run_cmd,
     sources,
+    store,
 )
 
 COMMAND_MODULES: list[ModuleType] = [
@@ -25,4 +26,5 @@ COMMAND_MODULES: list[ModuleType] = [
     crawl,
     enrich,
     dashboards,
+    store,
 ]
