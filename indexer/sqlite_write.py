@@ -41,6 +41,7 @@ _MICRO = timedelta(microseconds=1)
 
 # `names.kind` values
 PLATFORM, SOURCE, LANG, BRAND, HASHTAG, TOPIC = range(6)
+_TOKEN_KIND = {PLATFORM: "platform", LANG: "lang", BRAND: "brand", HASHTAG: "hashtag"}
 LABELS = codec.LABEL_VALUE
 
 FtsRow = tuple[str, str, str]  # folded title, folded body, meta tokens
@@ -123,9 +124,8 @@ class Writer:
         self.fts_batch = fts_batch
         self.pending: dict[int, FtsRow] = {}
         self._names: dict[tuple[int, str], int] = {}
-        self._authors: dict[str, tuple[int, str | None]] = {}
-        self._tokens: dict[tuple[int, str], tuple[int, str]] = {}
-        self._author_meta: dict[tuple[str, str | None], str] = {}
+        self._authors: dict[str, tuple[int, str | None, str]] = {}  # id -> (key, handle, meta tokens)
+        self._kinds: list[dict[str, tuple[int, str]]] = [{} for _ in range(6)]  # per kind: name -> (key, token)
         self.next_rowid = 1
         self.fts_indexed = 0
         self.load()
@@ -136,7 +136,7 @@ class Writer:
         db = self.db
         self._names = {(kind, name): key for key, kind, name in db.execute("SELECT key, kind, name FROM names")}
         self._authors.clear()
-        self._tokens.clear()
+        self._kinds = [{} for _ in range(6)]
         self.pending.clear()
         top = db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0
         self.next_rowid = max(top, self._meta("rowid_floor", 0)) + 1
@@ -198,63 +198,59 @@ class Writer:
             for key, author_id, handle in self.db.execute(
                 f"SELECT key, id, handle FROM authors WHERE id IN ({marks})", chunk
             ):
-                cache[author_id] = (key, handle)
+                cache[author_id] = (key, handle, author_tokens(Author(id=author_id, handle=handle)))
 
-    def _name(self, kind: int, name: str, token_kind: str | None = None) -> tuple[int, str]:
-        """(dictionary key, meta token) of a name, from the cache or created."""
-        found = self._tokens.get((kind, name))
+    def _name(self, kind: int, name: str) -> tuple[int, str]:
+        """(dictionary key, meta token) of a name, from the per-kind cache or created."""
+        found = self._kinds[kind].get(name)
         if found is None:
             key = self.name_key(kind, name)
-            token = meta_token(token_kind, keyword(name) if kind != HASHTAG else name) if token_kind else ""
-            found = self._tokens[(kind, name)] = (key, token)
+            token_kind = _TOKEN_KIND.get(kind)
+            token = meta_token(token_kind, name if kind == HASHTAG else keyword(name)) if token_kind else ""
+            found = self._kinds[kind][name] = (key, token)
         return found
 
     def rows(self, post: EnrichedPost, rowid: int, doc: bytes) -> _Rows:
         """The rows of one post (authors must be resolved first). The hot path of ingest: it
-        computes exactly what `fts_row` and `indexer.codec` define, with every lookup cached."""
+        computes exactly what `fts_row` and `indexer.codec` define, with every lookup cached
+        (tests/indexer/test_sqlite_store.py checks the two agree)."""
         p, e = post.post, post.enrichment
-        name = self._name
+        kinds = self._kinds
         ts = (p.created_at - EPOCH) // _MICRO
-        if p.author is not None:
-            author, author_meta = self._authors[p.author.id][0], self._author_tokens(p.author)
+        author = p.author
+        if author is not None:
+            author_key_, _, author_meta = self._authors[author.id]
         else:
-            author, author_meta = None, ""
-        platform, platform_meta = name(PLATFORM, p.platform, "platform")
+            author_key_, author_meta = None, ""
+        platform, platform_meta = kinds[PLATFORM].get(p.platform) or self._name(PLATFORM, p.platform)
+        meta = [UNIVERSE, platform_meta]
+        lang = None
         if e.lang:
-            lang, lang_meta = name(LANG, e.lang, "lang")
-        else:
-            lang, lang_meta = None, ""
-        source = name(SOURCE, p.source)[0]
+            lang, lang_meta = kinds[LANG].get(e.lang) or self._name(LANG, e.lang)
+            meta.append(lang_meta)
+        source = (kinds[SOURCE].get(p.source) or self._name(SOURCE, p.source))[0]
         score, label = e.sentiment, LABELS[e.sentiment_label]
         brands = []
-        terms = []
-        meta = [UNIVERSE, platform_meta, lang_meta]
         if e.mentions:
             for brand, brand_score, brand_label in codec.brand_tones(e):
-                key, token = name(BRAND, brand, "brand")
-                brands.append((key, ts, rowid, author, platform, lang, brand_score, LABELS[brand_label]))
+                key, token = kinds[BRAND].get(brand) or self._name(BRAND, brand)
+                brands.append((key, ts, rowid, author_key_, platform, lang, brand_score, LABELS[brand_label]))
                 meta.append(token)
+        terms = []
         if p.hashtags or e.hashtags:
             for tag in codec.hashtags_of(post):
-                key, token = name(HASHTAG, tag, "hashtag")
-                terms.append((HASHTAG, ts, key, rowid, author, platform, lang, score, label))
+                key, token = kinds[HASHTAG].get(tag) or self._name(HASHTAG, tag)
+                terms.append((HASHTAG, ts, key, rowid, author_key_, platform, lang, score, label))
                 meta.append(token)
         if e.topics:
             for topic in codec.topics_of(post):
-                terms.append((TOPIC, ts, name(TOPIC, topic)[0], rowid, author, platform, lang, score, label))
-        meta.append(author_meta)
-        post_row = (p.id, ts, platform, source, lang, author, score, label, codec.engagement_total(p), doc)
-        fts = (fold(p.title) if p.title else "", fold(p.text), " ".join(m for m in meta if m))
+                key = (kinds[TOPIC].get(topic) or self._name(TOPIC, topic))[0]
+                terms.append((TOPIC, ts, key, rowid, author_key_, platform, lang, score, label))
+        if author_meta:
+            meta.append(author_meta)
+        post_row = (p.id, ts, platform, source, lang, author_key_, score, label, codec.engagement_total(p), doc)
+        fts = (fold(p.title) if p.title else "", fold(p.text), " ".join(meta))
         return _Rows(post=post_row, brands=brands, terms=terms, fts=fts, hour=ts // MICROS_PER_HOUR)
-
-    def _author_tokens(self, author: Author) -> str:
-        key = (author.id, author.handle)
-        tokens = self._author_meta.get(key)
-        if tokens is None:
-            if len(self._author_meta) > 200_000:
-                self._author_meta.clear()
-            tokens = self._author_meta[key] = author_tokens(author)
-        return tokens
 
     def upsert(self, posts: Sequence[EnrichedPost]) -> UpsertResult:
         batch = list({p.id: p for p in posts}.values())  # the last copy of an id wins
