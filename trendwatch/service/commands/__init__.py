@@ -16,6 +16,7 @@ from trendwatch.service.commands import (
     nlp_model,
     run_cmd,
     sources,
+    store,
 )
 
 COMMAND_MODULES: list[ModuleType] = [
@@ -27,4 +28,5 @@ COMMAND_MODULES: list[ModuleType] = [
     enrich,
     nlp_model,
     dashboards,
+    store,
 ]
