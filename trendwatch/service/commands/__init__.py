@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from trendwatch.service.commands import (
+    backtest,
     config_cmd,
     crawl,
     dashboards,
@@ -27,6 +28,7 @@ COMMAND_MODULES: list[ModuleType] = [
     crawl,
     enrich,
     nlp_model,
-    dashboards,
     store,
+    backtest,
+    dashboards,
 ]
