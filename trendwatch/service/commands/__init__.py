@@ -14,8 +14,10 @@ from trendwatch.service.commands import (
     dashboards,
     demo_cmd,
     enrich,
+    nlp_model,
     run_cmd,
     sources,
+    store,
 )
 
 COMMAND_MODULES: list[ModuleType] = [
@@ -25,6 +27,8 @@ COMMAND_MODULES: list[ModuleType] = [
     sources,
     crawl,
     enrich,
-    dashboards,
+    nlp_model,
+    store,
     backtest,
+    dashboards,
 ]
