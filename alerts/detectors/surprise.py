@@ -7,27 +7,29 @@ parameters, `SurpriseModel()`'s defaults). It is causal: the result for row t de
 What it measures, per row:
 
 1. **Residual surprise.** Two predictors of the value: the recent level (median of the last
-   quarter day) and the seasonal profile (median of the same time on previous days, shifted by
-   how far the last quarter day ran above or below it). Whichever has predicted this series
-   better over the history window is used. Its residual, averaged over 1, 6 and 24 buckets, is
-   compared with the distribution of the same quantity over the history window: a spike, a dip,
-   a missing daily peak, a level shift.
+   quarter day) and the daily profile (median of the same time on the previous days, shifted
+   by how far the last quarter day ran above or below it). Whichever has predicted this series
+   better over the history window is used. Its residual, averaged over 1, 6, 24 and 96 buckets,
+   is compared with the distribution of the same quantity over the history window: a spike, a
+   dip, a missing daily peak, a level shift.
 2. **Range surprise.** The value against the median of the whole history window (catches a slow
    slide to a level never seen before, which the recent-level predictor follows).
-3. **Shape novelty.** The distance from the last 8, 32 and 128 buckets (compressed to 8 points)
-   to their nearest neighbour among earlier windows: a pattern never seen before, even when
-   every single value is ordinary (a burst of activity, spikes arriving faster than usual).
+3. **Shape novelty.** The distance from the last 8, 32 and 128 buckets (compressed to 8 points),
+   and from the changes between the last 8 and 64, to their nearest neighbour among earlier
+   windows: a pattern never seen before, even when every single value is ordinary (a burst of
+   activity, spikes arriving faster than usual). What has been seen, even once, is not new.
 
 Each measure becomes a tail probability against its own history (empirical, with an
-exponential tail beyond the largest values seen), expressed as `digits` = -log10(p). The
-residual/range and shape surprises are combined (the larger, plus half the smaller: agreement
-counts), capped, and passed through a **decaying peak**: a row reports its surprise only when it
-beats the recent peak, so an episode rises fast, is reported once, and fades without re-firing.
-`score = digits / (digits + half)` maps that to [0, 1).
+exponential tail beyond the largest values seen), expressed as `digits` = -log10(p). The value
+surprise (residual or range, whichever is larger) and the shape surprise are combined with
+Fisher's method, so evidence from both adds up; the result is capped and passed through a
+**decaying peak**: a row reports its surprise only when it beats the recent peak, so an episode
+rises fast, is reported once, and fades without re-firing. `score = digits / (digits + half)`
+maps that to [0, 1).
 
 The reference distributions are refreshed once per `block` rows (blocks aligned to absolute
-bucket numbers), so the service can score only the last rows of its lookback and still get what
-a continuous run would have produced.
+bucket numbers), so the service can score only the last rows of its lookback and get what a
+continuous run would have produced for them.
 """
 
 from __future__ import annotations
@@ -55,9 +57,9 @@ class SurpriseModel:
     """... but never fewer rows than this (hourly series need more than 14 days of rows)."""
     level_days: float = 0.25
     """The recent-level predictor's window (and the seasonal offset's)."""
-    seasonal_days: int = 7
+    seasonal_days: int = 5
     """Previous days the seasonal profile takes its median over (needs at least 3)."""
-    residual_scales: tuple[int, ...] = (1, 6, 24)
+    residual_scales: tuple[int, ...] = (1, 6, 24, 96)
     range_scales: tuple[int, ...] = (1, 12, 48)
     range_penalty: float = 1.0
     """Digits subtracted from range surprise: a value far from the long-run median is common."""
@@ -78,16 +80,15 @@ class SurpriseModel:
     """Rows between refreshes of the long-run median the range surprise is measured from."""
     tail_fraction: float = 0.005
     tail_min: int = 10
-    tail_floor: float = 0.5
+    tail_floor: float = 0.3
     """The exponential tail's scale is at least this fraction of its threshold (no wild
     extrapolation from a tight cluster of past values)."""
     min_reference: int = 100
-    block: int = 288
-    agreement: float = 0.7
-    cap: float = 30.0
+    block: int = 96
+    cap: float = 20.0
     peak_ratio: float = 3.0
     peak_decay_days: float = 0.5
-    track_decay_days: float = 0.5
+    track_decay_days: float = 0.1
     half: float = 5.0
 
     def rows(self, per_day: int) -> dict[str, int]:
@@ -196,7 +197,10 @@ def score_series(
             d = tail_digits(dist, m.shape_reference, m, start, origin, stride=m.shape_stride)
             shape = np.fmax(shape, np.nan_to_num(d) - math.log10(len(shapes)))
 
-    digits = np.clip(np.fmax(stat, shape) + m.agreement * np.fmin(stat, shape), 0.0, m.cap)
+    # Fisher's combination of the two surprises (value and shape): p1 * p2 * (1 - ln(p1 * p2)),
+    # so evidence from both adds up, and one of them alone needs to be stronger.
+    both = np.maximum(stat, 0.0) + np.maximum(shape, 0.0)
+    digits = np.clip(both - np.log10(1.0 + math.log(10.0) * both), 0.0, m.cap)
     if report:
         reported = decaying_peak(
             digits[start:],
