@@ -77,6 +77,8 @@ class SurpriseModel:
     """Shape surprise is judged against the distances of every `shape_stride`-th earlier row
     (absolute positions), which is what keeps scoring the last rows of a long series cheap."""
     median_every: int = 96
+    shape_chunk: int = 64
+    """Rows whose nearest windows are searched together (against the bank before the chunk)."""
     """Rows between refreshes of the long-run median the range surprise is measured from."""
     tail_fraction: float = 0.005
     tail_min: int = 10
@@ -193,7 +195,9 @@ def score_series(
     with _blas().limit(limits=1, user_api="blas"):
         for values, w, points in shapes:
             thin = max(1, w // (points * m.bank_thinning)) if m.bank_thinning else 1
-            dist = nearest_distance(paa(values, w, points), m.shape_history, w, wanted, origin, thin=thin)
+            dist = nearest_distance(
+                paa(values, w, points), m.shape_history, w, wanted, origin, chunk=m.shape_chunk, thin=thin
+            )
             d = tail_digits(dist, m.shape_reference, m, start, origin, stride=m.shape_stride)
             shape = np.fmax(shape, np.nan_to_num(d) - math.log10(len(shapes)))
 
