@@ -51,7 +51,7 @@ IntArray = np.ndarray
 class SurpriseModel:
     """The one parameter set (tuned once on the NAB development corpus, used everywhere)."""
 
-    history_days: float = 28.0
+    history_days: float = 14.0
     """Reference window for tail probabilities and predictor choice, in days ..."""
     history_min: int = 1000
     """... but never fewer rows than this (hourly series need more than 14 days of rows)."""
@@ -61,7 +61,7 @@ class SurpriseModel:
     """Previous days the seasonal profile takes its median over (needs at least 3)."""
     residual_scales: tuple[int, ...] = (1, 6, 24, 96)
     range_scales: tuple[int, ...] = (1, 12, 48)
-    range_penalty: float = 1.0
+    range_penalty: float = 0.5
     """Digits subtracted from range surprise: a value far from the long-run median is common."""
     shapes: tuple[tuple[int, int], ...] = ((8, 8), (32, 8), (128, 8))
     """(window length, points after compression) of the shape-novelty measures."""
@@ -105,13 +105,13 @@ class SurpriseModel:
         return int(3 * max(self.peak_decay_days, self.track_decay_days) * per_day) + 1
 
     def lookback_rows(self, per_day: int) -> int:
-        """Rows of history a caller should pass so the last row is scored as in a full run."""
-        r = self.rows(per_day)
-        return (
-            max(r["history"] + self.block, self.shape_history + max(w for w, _ in self.shapes), r["history"])
-            + self.warmup(per_day)
-            + self.seasonal_days * per_day
-        )
+        """Rows of history before the scored ones that make a score exactly what a continuous
+        run would give: the value references (with their predictors' own history), and the
+        shape references (each with its bank of earlier windows)."""
+        value = self.rows(per_day)["history"] + self.block + self.seasonal_days * per_day
+        widest = max(w for w, _ in (*self.shapes, *self.change_shapes))
+        shape = self.shape_reference + self.shape_history + widest + self.shape_chunk + self.block
+        return max(value, shape)
 
 
 @dataclass(frozen=True, slots=True)
