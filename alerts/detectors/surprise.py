@@ -55,12 +55,12 @@ class SurpriseModel:
     """Reference window for tail probabilities and predictor choice, in days ..."""
     history_min: int = 1000
     """... but never fewer rows than this (hourly series need more than 14 days of rows)."""
-    level_days: float = 0.25
+    level_days: float = 0.5
     """The recent-level predictor's window (and the seasonal offset's)."""
     seasonal_days: int = 5
     """Previous days the seasonal profile takes its median over (needs at least 3)."""
     residual_scales: tuple[int, ...] = (1, 6, 24, 96)
-    range_scales: tuple[int, ...] = (1, 12, 48)
+    range_scales: tuple[int, ...] = (1, 6, 24, 96)
     range_penalty: float = 0.5
     """Digits subtracted from range surprise: a value far from the long-run median is common."""
     shapes: tuple[tuple[int, int], ...] = ((8, 8), (32, 8), (128, 8))
