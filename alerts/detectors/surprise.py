@@ -156,10 +156,14 @@ def score_series(
     history, level = rows["history"], rows["level"]
     start = max(0, first - m.warmup(per_day)) if report else first
 
+    # Rows before `need` influence no scored row: the service skips them.
+    widest = max((*m.residual_scales, *m.range_scales, 1))
+    need = max(0, _aligned(start, m.block, origin) - history - widest - 1)
+
     # 1. residual surprise under the better of two predictors
-    level_pred = rolling_median(x, level)
-    seasonal = lag_median(x, per_day, m.seasonal_days, 3)
-    offset = np.nan_to_num(rolling_median(x - seasonal, level))
+    level_pred = rolling_median(x, level, first=need)
+    seasonal = lag_median(x, per_day, m.seasonal_days, 3, first=max(0, need - level))
+    offset = np.nan_to_num(rolling_median(x - seasonal, level, first=need))
     seasonal_pred = seasonal + offset
     preds = [level_pred, seasonal_pred]
     surprise, quality = [], []
@@ -178,7 +182,7 @@ def score_series(
     stat = np.nan_to_num(np.array(surprise)[pick, idx])
     stat[np.all(np.isinf(qual), axis=0)] = 0.0
     # 2. range surprise
-    long_run = block_median(x, history, m.median_every, origin)
+    long_run = block_median(x, history, m.median_every, origin, first=need)
     if m.range_scales:
         r = x - long_run
         for w in m.range_scales:
@@ -235,33 +239,37 @@ def score_series(
 # --------------------------------------------------------------------------- building blocks
 
 
-def rolling_median(x: Array, window: int) -> Array:
-    """Median of x[t-window : t] (the rows before t), ignoring NaN; NaN where there are none."""
+def rolling_median(x: Array, window: int, first: int = 0) -> Array:
+    """Median of x[t-window : t] (the rows before t), ignoring NaN; NaN where there are none
+    (and for rows before `first`, which are not computed)."""
     n = len(x)
     out = np.full(n, np.nan)
-    if n < 2:
+    if n - first < 1 or n < 2:
         return out
     padded = np.concatenate((np.full(window, np.nan), x))
-    views = sliding_window_view(padded[:-1], window)
-    nan_rows = np.convolve(np.isnan(padded[:-1]).astype(float), np.ones(window), "valid") > 0
-    clean = ~nan_rows
-    if clean.any():
-        out[clean] = np.median(views[clean], axis=1)
+    views = sliding_window_view(padded[:-1], window)[first:]
+    gaps = np.isnan(padded[:-1]).astype(float)
+    nan_rows = np.convolve(gaps, np.ones(window), "valid")[first:] > 0
+    rows = np.arange(first, n)
+    if (~nan_rows).any():
+        out[rows[~nan_rows]] = np.median(views[~nan_rows], axis=1)
     some = nan_rows & ~np.all(np.isnan(views), axis=1)
     if some.any():
-        out[some] = np.nanmedian(views[some], axis=1)
+        out[rows[some]] = np.nanmedian(views[some], axis=1)
     return out
 
 
-def lag_median(x: Array, period: int, lags: int, min_lags: int) -> Array:
-    """Median of x[t - k*period] for k = 1..lags; NaN until `min_lags` of them exist."""
+def lag_median(x: Array, period: int, lags: int, min_lags: int, first: int = 0) -> Array:
+    """Median of x[t - k*period] for k = 1..lags; NaN until `min_lags` of them exist (and for
+    rows before `first`, which are not computed)."""
     n = len(x)
-    index = np.arange(n)[:, None] - period * np.arange(1, lags + 1)[None, :]
+    rows = np.arange(first, n)
+    index = rows[:, None] - period * np.arange(1, lags + 1)[None, :]
     values = np.where(index >= 0, x[np.clip(index, 0, None)], np.nan)
     out = np.full(n, np.nan)
     have = np.sum(index >= 0, axis=1) >= min_lags
     if have.any():
-        out[have] = np.nanmedian(values[have], axis=1)
+        out[rows[have]] = np.nanmedian(values[have], axis=1)
     return out
 
 
@@ -288,11 +296,12 @@ def window_mean(r: Array, width: int) -> Array:
     return out
 
 
-def block_median(x: Array, window: int, every: int, origin: int) -> Array:
-    """Median of the `window` rows before each block of `every` rows (blocks aligned to origin)."""
+def block_median(x: Array, window: int, every: int, origin: int, first: int = 0) -> Array:
+    """Median of the `window` rows before each block of `every` rows (blocks aligned to origin),
+    for the blocks from the one holding `first` on."""
     n = len(x)
     out = np.full(n, np.nan)
-    for b0, b1 in _blocks(0, n, every, origin):
+    for b0, b1 in _blocks(first, n, every, origin):
         ref = _aligned(b0, every, origin)
         past = x[max(0, ref - window) : ref]
         if len(past):
