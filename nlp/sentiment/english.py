@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
+from operator import attrgetter
 
 from nlp.sentiment.emoji import emoji_valences, has_emoji_char, token_emoji_valence
 from nlp.sentiment.resources import read_valence_table, vader_lexicon
@@ -111,6 +112,8 @@ COMPARISON_WORDS = frozenset({"unlike", "than", "vs", "vs.", "versus", "instead"
 # ("Homeland Security", "Best Buy", "Dark Souls 3 Launch Date Confirmed"): it counts half.
 TITLE_CASE = 0.5
 
+_PHRASE = attrgetter("phrase")
+_CAPS = attrgetter("caps")
 _ELONGATION = re.compile(r"(\w)\1{2,}")
 
 
@@ -290,7 +293,7 @@ class EnglishScorer:
         full text; tokens at `inert` indices (brand names, handles) are neither sentiment words
         nor modifiers."""
         words = self.words(tokens, inert, resolve)
-        if any(word.phrase for word in words):
+        if any(map(_PHRASE, words)):
             self._match_phrases(words)
         valences = [0.0] * len(words)
         cap_diff: bool | None = None
@@ -307,9 +310,9 @@ class EnglishScorer:
                 continue  # "looks like", "like a boss", "like 5 min": a preposition, not a liking
             if word.key == "no" and i < last and words[i + 1].boundary == NO_BOUNDARY:
                 continue  # "no one", "no school today": a determiner; only a bare "No." is negative
-            if cap_diff is None and any(w.caps for w in words[max(0, i - 3) : i + 1]):
-                cap_diff = _cap_differential([resolve(token) for token in tokens])
-            valences[i] = self._valence(words, i, bool(cap_diff))
+            if cap_diff is None:  # once per post, and only for posts with a sentiment word
+                cap_diff = any(map(_CAPS, words)) and _cap_differential([resolve(token) for token in tokens])
+            valences[i] = self._valence(words, i, cap_diff)
         return Scored(
             words=words,
             valences=valences,

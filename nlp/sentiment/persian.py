@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
+from operator import attrgetter
 
 from nlp.sentiment.emoji import emoji_valences, has_emoji_char, token_emoji_valence
 from nlp.sentiment.persian_verbs import LEMMAS, VerbForm, build_verb_forms
@@ -67,6 +68,8 @@ _CHAR_MAP = {
     "\u0670": None,
 }
 KEY_TABLE = str.maketrans(_CHAR_MAP)
+_JOIN = attrgetter("join")
+_PHRASE = attrgetter("phrase")
 _ELONGATION = re.compile(r"(.)\1{2,}")
 _DOUBLE = re.compile(r"(.)\1")
 
@@ -248,6 +251,11 @@ class PersianScorer:
             # longest first; on a tie the literal phrase ("پیشنهاد نمی‌کنم") beats the verb pattern
             candidates.sort(key=lambda item: (-(len(item[0]) + (item[1] is not None)), item[1] is not None))
         self._phrases = phrases
+        # what may come right after each phrase's first word: a literal key, or a verb lemma
+        self._seconds = {
+            first: {literal[1] if len(literal) > 1 else lemma for literal, lemma, _ in candidates}
+            for first, candidates in phrases.items()
+        }
         self._phrase_words = frozenset(part for term in entries for part in map(fa_key, term.split()))
         self._emoji = emoji_valences() if emoji is None else emoji
         self._latin = vader_lexicon() if latin is None else latin
@@ -345,9 +353,9 @@ class PersianScorer:
         words = self._memo.lookup(tokens, resolve)
         for i in inert:
             words[i] = INERT
-        if any(word.join for word in words):
+        if any(map(_JOIN, words)):
             self._join(words, tokens, resolve)
-        if any(word.phrase for word in words):
+        if any(map(_PHRASE, words)):
             self._match_phrases(words)
         return words
 
@@ -370,12 +378,16 @@ class PersianScorer:
         """Replace each matched phrase by parts plus one word holding its valence (flipped when
         the phrase ends in a negated form of its verb: "لذت نبردم"). Tokens already absorbed
         by a join ("نمی" of "نمی کنم") are skipped."""
-        live = [k for k, word in enumerate(words) if word is not PART]
+        live = [k for k, word in enumerate(words) if word is not PART] if PART in words else range(len(words))
         n = len(live)
         at = 0
         while at < n:
             word = words[live[at]]
-            if word.phrase and word.key in self._phrases:
+            if word.phrase and word.key in self._phrases and at + 1 < n:
+                following = words[live[at + 1]]
+                if following.key not in self._seconds[word.key] and following.lemma not in self._seconds[word.key]:
+                    at += 1
+                    continue  # cheap test first: nothing that can follow this word does
                 for literal, lemma, result in self._phrases[word.key]:
                     end = at + len(literal)
                     if end > n or any(words[live[at + k]].key != literal[k] for k in range(1, len(literal))):

@@ -114,13 +114,21 @@ class Scored:
     language: str = "en"
 
     def total(self, calibration: Calibration, start: int = 0, end: int | None = None) -> float:
-        """Summed valence of tokens [start, end), with "X but Y" weighting Y over X (VADER's
-        'but' rule) when the contrast falls inside the range."""
-        vals = calibration.adjust(self.valences[start:end], self.question)
-        c = self.contrast - start
-        if c < 0 or c >= len(vals):
-            return sum(vals)
-        return CONTRAST_BEFORE * sum(vals[:c]) + CONTRAST_AFTER * sum(vals[c + 1 :])
+        """Summed valence of tokens [start, end), as the calibration counts it, with "X but Y"
+        weighting Y over X (VADER's 'but' rule) when the contrast falls inside the range."""
+        end = len(self.valences) if end is None else end
+        c = self.contrast if start <= self.contrast < end else -1
+        count = calibration.count
+        question = self.question
+        total = 0.0
+        for i in range(start, end):
+            v = self.valences[i]
+            if v:
+                v = count(v, question)
+                if c >= 0:
+                    v *= CONTRAST_BEFORE if i < c else CONTRAST_AFTER
+                total += v
+        return total
 
     def score(self, calibration: Calibration) -> float:
         """The post's sentiment in [-1, 1] (VADER's compound score)."""
