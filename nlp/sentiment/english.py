@@ -99,6 +99,9 @@ LIKE_SUBJECTS = frozenset(
 # VADER's "but" rule (the first one weighs the clause after it over the one before), extended to
 # its synonyms "however" and "yet".
 CONTRASTIVE = frozenset({"but", "however", "yet"})
+_IDIOM_WORDS = frozenset(
+    {word for idiom in IDIOMS for word in idiom} | {w for bigram in BOOSTER_BIGRAMS for w in bigram}
+)
 CLAUSE_ENDERS = frozenset(
     {",", ";", ".", "!", "?", ":", "…", "...", "..", "-", "--", "—", "–", "(", ")", "\n", "\n\n", "|", "/"}
 )
@@ -183,6 +186,7 @@ class EnglishScorer:
         for candidates in phrases.values():
             candidates.sort(key=lambda item: -len(item[0]))
         self._phrases = phrases
+        self._seconds = {first: {seq[1] for seq, _ in candidates} for first, candidates in phrases.items()}
         # words whose identity the rules look at, so they must keep their key (not share PLAIN)
         self._rule_words = frozenset(
             {word for key in entries if " " in key for word in key.split()}
@@ -327,7 +331,7 @@ class EnglishScorer:
         i = 0
         while i < n:
             word = words[i]
-            if word.phrase:
+            if word.phrase and i + 1 < n and words[i + 1].key in self._seconds[word.key]:
                 for seq, phrase in self._phrases[word.key]:
                     end = i + len(seq)
                     if end <= n and all(words[i + k].key == seq[k] for k in range(1, len(seq))):
@@ -366,7 +370,7 @@ class EnglishScorer:
                     scalar += C_INCR if valence > 0 else -C_INCR
                 valence += scalar * (1.0, 0.95, 0.9)[distance - 1]
             valence = self._negation(valence, words, distance, i)
-            if distance == 3:
+            if distance == 3 and _IDIOM_WORDS.intersection([w.key for w in words[i - 3 : i + 3]]):
                 valence = self._idioms(valence, words, i)
         valence = self._least(valence, words, i)
         if word.title and i and words[i - 1].boundary == NO_BOUNDARY and words[i - 1] is not INERT:
