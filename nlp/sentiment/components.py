@@ -79,6 +79,8 @@ class TextcatSentimentComponent:
         ext.register()
         self.name = name
         self.model = model
+        # clause attribution in multi-brand posts reads the lexicon scorer's clauses
+        self._lexicon = model.featurize.lexicon or LexiconSentiment()
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
@@ -108,7 +110,7 @@ class TextcatSentimentComponent:
         distinct = dict.fromkeys(ref.brand for ref in refs)
         if len(distinct) <= 1:
             return dict.fromkeys(distinct, score)
-        lexicon = self.model.featurize.lexicon or LexiconSentiment()
+        lexicon = self._lexicon
         inert = [i for ref in refs for i in range(ref.start, ref.end)]
         lang = ext.get(doc, ext.LANG)
         scored = lexicon.scored([token.text for token in doc], ext.text(doc), lang, inert)

@@ -301,13 +301,10 @@ class EnglishScorer:
             self._match_phrases(words)
         valences = [0.0] * len(words)
         cap_diff: bool | None = None
-        contrast = -1
+        contrast = next((i for i, w in enumerate(words) if w.boundary == CONTRAST and w.key in CONTRASTIVE), -1)
         last = len(words) - 1
-        for i, word in enumerate(words):
-            if word.valence == 0.0:
-                if contrast < 0 and word.key in CONTRASTIVE:
-                    contrast = i
-                continue
+        for i in [i for i, w in enumerate(words) if w.valence]:
+            word = words[i]
             if word.key == "kind" and i < last and words[i + 1].key == "of":
                 continue  # "kind of" is a dampener, not kindness
             if word.key == "like" and (i == 0 or words[i - 1].key not in LIKE_SUBJECTS):
@@ -328,18 +325,18 @@ class EnglishScorer:
     def _match_phrases(self, words: list[EnglishWord]) -> None:
         """Replace each matched phrase ("can't wait") by parts plus one scored final word."""
         n = len(words)
-        i = 0
-        while i < n:
+        done = -1  # words up to here belong to a matched phrase
+        for i in [i for i, word in enumerate(words) if word.phrase]:
             word = words[i]
-            if word.phrase and i + 1 < n and words[i + 1].key in self._seconds[word.key]:
-                for seq, phrase in self._phrases[word.key]:
-                    end = i + len(seq)
-                    if end <= n and all(words[i + k].key == seq[k] for k in range(1, len(seq))):
-                        words[i : end - 1] = [PHRASE_PART] * (len(seq) - 1)
-                        words[end - 1] = phrase
-                        i = end - 1
-                        break
-            i += 1
+            if i <= done or i + 1 >= n or words[i + 1].key not in self._seconds[word.key]:
+                continue
+            for seq, phrase in self._phrases[word.key]:
+                end = i + len(seq)
+                if end <= n and all(words[i + k].key == seq[k] for k in range(1, len(seq))):
+                    words[i : end - 1] = [PHRASE_PART] * (len(seq) - 1)
+                    words[end - 1] = phrase
+                    done = end - 1
+                    break
 
     def _valence(self, words: Sequence[EnglishWord], i: int, cap_diff: bool) -> float:
         word = words[i]

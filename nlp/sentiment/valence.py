@@ -33,6 +33,8 @@ def normalize(total: float, alpha: float = ALPHA) -> float:
 
 def punctuation_emphasis(text: str) -> float:
     """Extra intensity from '!' (up to four) and from two or more question marks."""
+    if "!" not in text and "?" not in text and "؟" not in text:
+        return 0.0
     exclamations = min(text.count("!"), 4)
     questions = text.count("?") + text.count("؟")
     amplifier = exclamations * 0.292

@@ -116,19 +116,15 @@ class Scored:
     def total(self, calibration: Calibration, start: int = 0, end: int | None = None) -> float:
         """Summed valence of tokens [start, end), as the calibration counts it, with "X but Y"
         weighting Y over X (VADER's 'but' rule) when the contrast falls inside the range."""
-        end = len(self.valences) if end is None else end
-        c = self.contrast if start <= self.contrast < end else -1
+        values = self.valences if start == 0 and end is None else self.valences[start:end]
+        c = self.contrast - start
         count = calibration.count
         question = self.question
-        total = 0.0
-        for i in range(start, end):
-            v = self.valences[i]
-            if v:
-                v = count(v, question)
-                if c >= 0:
-                    v *= CONTRAST_BEFORE if i < c else CONTRAST_AFTER
-                total += v
-        return total
+        if not 0 <= c < len(values):
+            return sum([count(v, question) for v in values if v])
+        before = sum([count(v, question) for v in values[:c] if v])
+        after = sum([count(v, question) for v in values[c + 1 :] if v])
+        return CONTRAST_BEFORE * before + CONTRAST_AFTER * after
 
     def score(self, calibration: Calibration) -> float:
         """The post's sentiment in [-1, 1] (VADER's compound score)."""
