@@ -23,7 +23,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import orjson
 import typer
@@ -47,8 +47,6 @@ nlp_app = typer.Typer(
 )
 
 MIN_PER_CLASS = 50
-Part = Literal["held-out", "rest"]
-NeutralAs = Literal["negative", "positive"]
 
 DataOption = Annotated[
     Path, typer.Option("--data", help="Labelled posts: a CSV file, or JSON Lines (.jsonl).", metavar="FILE")
