@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from trendwatch.service.commands import (
+    backtest,
     config_cmd,
     crawl,
     dashboards,
@@ -16,6 +17,7 @@ from trendwatch.service.commands import (
     nlp_model,
     run_cmd,
     sources,
+    store,
 )
 
 COMMAND_MODULES: list[ModuleType] = [
@@ -26,5 +28,7 @@ COMMAND_MODULES: list[ModuleType] = [
     crawl,
     enrich,
     nlp_model,
+    store,
+    backtest,
     dashboards,
 ]

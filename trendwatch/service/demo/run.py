@@ -31,7 +31,7 @@ from rich.table import Table
 from alerts.engine import next_run
 from alerts.explain import explain
 from alerts.notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
-from trendwatch.config import Settings, settings_from_data
+from trendwatch.config import Settings
 from trendwatch.models import Alert
 from trendwatch.service import plugins
 from trendwatch.service.app import Service, alert_context, stop_on_signals
@@ -157,9 +157,7 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
     assert data_dir is not None
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        settings = settings_from_data(
-            demo_config(base_url, data_dir / "demo.db", options), file="<demo>", registries=plugins.REGISTRIES
-        )
+        settings = plugins.from_data(demo_config(base_url, data_dir / "demo.db", options), file="<demo>")
         async with Service(settings) as service:
             await _collect(service, console)
             report.posts_stored = await service.store.count()
