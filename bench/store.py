@@ -95,7 +95,9 @@ class Synthetic:
         fa = rng.random() < 0.55
         text = rng.choice(self.fa_texts if fa else self.en_texts)
         brands = tuple(dict.fromkeys(rng.choices(BRANDS, BRAND_WEIGHTS, k=rng.choice((0, 1, 1, 1, 2)))))
-        tags = tuple(dict.fromkeys(rng.choices(self.hashtags, cum_weights=self.hashtag_cum, k=rng.choice((0, 1, 2, 3)))))
+        tags = tuple(
+            dict.fromkeys(rng.choices(self.hashtags, cum_weights=self.hashtag_cum, k=rng.choice((0, 1, 2, 3))))
+        )
         topics = tuple(dict.fromkeys(rng.choices(self.topics, cum_weights=self.topic_cum, k=rng.choice((0, 1, 2)))))
         author_n = rng.choices(range(200_000), cum_weights=self.author_cum)[0]
         platform = PLATFORMS[i % len(PLATFORMS)]
@@ -132,8 +134,13 @@ async def load(store: SqliteStore, data: Synthetic, batch: int, console: Console
     spent = 0.0
     done = 0
     with Progress(
-        TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("loading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     ) as progress:
         task = progress.add_task("load", total=data.posts, rate="")
         for posts in data.batches(batch):
@@ -172,12 +179,18 @@ async def queries(store: SqliteStore, end: datetime, repeat: int, seed: int) -> 
     cases: list[tuple[str, Callable[[], Awaitable[Any]], Callable[[Any], str]]] = [
         (
             "5-min series, one brand, 7 days",
-            lambda: (lambda u: store.series(SeriesQuery("brand", timedelta(minutes=5), subject="Digikala"), u - timedelta(days=7), u))(until()),
+            lambda: (
+                lambda u: store.series(
+                    SeriesQuery("brand", timedelta(minutes=5), subject="Digikala"), u - timedelta(days=7), u
+                )
+            )(until()),
             lambda r: f"{sum(b.count for s in r for b in s.buckets):,} mentions",
         ),
         (
             "hourly sentiment, all brands, 30 days",
-            lambda: (lambda u: store.series(SeriesQuery("brand", timedelta(hours=1)), u - timedelta(days=30), u))(until()),
+            lambda: (lambda u: store.series(SeriesQuery("brand", timedelta(hours=1)), u - timedelta(days=30), u))(
+                until()
+            ),
             lambda r: f"{len(r)} brands, {sum(len(s.buckets) for s in r):,} buckets",
         ),
         (
@@ -226,10 +239,14 @@ async def main(argv: list[str] | None = None) -> int:
         rows = []
         if not args.skip_load:
             spent, done = await load(store, data, args.batch, console)
-            rows.append(("insert rate", f"{done / spent:,.0f} posts/s", f"{done:,} posts in {spent:,.1f} s (store time)"))
+            rows.append(
+                ("insert rate", f"{done / spent:,.0f} posts/s", f"{done:,} posts in {spent:,.1f} s (store time)")
+            )
         size = sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists())
         count = await store.count()
-        rows.append(("database size", f"{size / 2**20:,.0f} MiB", f"{size / max(count, 1):,.0f} bytes/post, {count:,} posts"))
+        rows.append(
+            ("database size", f"{size / 2**20:,.0f} MiB", f"{size / max(count, 1):,.0f} bytes/post, {count:,} posts")
+        )
         table = Table("measure", "value", "detail", title=f"SQLite store, {count:,} posts over {data.days} days")
         for row in rows:
             table.add_row(*row)
@@ -238,8 +255,10 @@ async def main(argv: list[str] | None = None) -> int:
             flag = "" if p95 < 200 else "  (over 200 ms)"
             table.add_row(name, f"p50 {p50:,.1f} ms / p95 {p95:,.1f} ms{flag}", detail)
         console.print(table)
-        console.print(f"python {sys.version.split()[0]}, sqlite {__import__('sqlite3').sqlite_version}, cores {os.cpu_count()}, "
-                      f"median of {args.repeat} runs; file {path}")
+        console.print(
+            f"python {sys.version.split()[0]}, sqlite {__import__('sqlite3').sqlite_version}, cores {os.cpu_count()}, "
+            f"median of {args.repeat} runs; file {path}"
+        )
     finally:
         await store.close()
         if not args.keep and args.db is None:
