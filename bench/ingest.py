@@ -35,7 +35,6 @@ from trendwatch.service.demo.synthetic import BRANDS, as_post, generate
 from trendwatch.service.enrichment import EnrichmentPool
 from trendwatch.service.pipeline import Pipeline
 
-
 FA_LETTERS = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
 EN_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
