@@ -11,6 +11,7 @@ test is never seen by another.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import shutil
 from dataclasses import dataclass
@@ -43,10 +44,17 @@ HOSTILE_URL = "javascript:window.__pwned='link'"
 HOSTILE_POSTS = 20
 
 
-def settings(db: Path, **display: Any) -> Settings:
-    """The demo's brands and two volume-spike detectors (hourly: the synthetic week's grain), storing in `db`."""
+def settings(db: Path, *, brand_language: str = "en", **display: Any) -> Settings:
+    """The demo's brands and two volume-spike detectors (hourly: the synthetic week's grain),
+    storing in `db`; `display` settings as given (time zone Asia/Tehran)."""
     brands = [
-        {"name": b.name, "aliases": list(b.aliases), "handles": list(b.handles), "hashtags": list(b.hashtags)}
+        {
+            "name": b.name,
+            "aliases": list(b.aliases),
+            "handles": list(b.handles),
+            "hashtags": list(b.hashtags),
+            "language": brand_language,
+        }
         for b in BRANDS
     ]
     data = {
@@ -148,15 +156,21 @@ def copy_store(source: Path, target_dir: Path) -> Path:
     return target
 
 
+@functools.cache
+def _openapi(spec: str) -> Any:
+    """The validator of a document (checking the document itself takes a second: once)."""
+    from openapi_core import OpenAPI
+
+    return OpenAPI.from_dict(json.loads(spec))
+
+
 class CheckedClient:
     """An aiohttp test client whose every API exchange is validated against the served OpenAPI
     document (request parameters and body, response status, content type and body)."""
 
     def __init__(self, client: Any, spec: dict[str, Any]) -> None:
-        from openapi_core import OpenAPI
-
         self.client = client
-        self.openapi = OpenAPI.from_dict(spec)
+        self.openapi = _openapi(json.dumps(spec, sort_keys=True))
         self.checked = 0
 
     async def call(
