@@ -44,7 +44,7 @@ HOSTILE_URL = "javascript:window.__pwned='link'"
 HOSTILE_POSTS = 20
 
 
-def settings(db: Path, *, brand_language: str = "en", **display: Any) -> Settings:
+def settings(db: Path, *, brand_language: str = "en", web: dict[str, Any] | None = None, **display: Any) -> Settings:
     """The demo's brands and two volume-spike detectors (hourly: the synthetic week's grain),
     storing in `db`; `display` settings as given (time zone Asia/Tehran)."""
     brands = [
@@ -62,6 +62,7 @@ def settings(db: Path, *, brand_language: str = "en", **display: Any) -> Setting
         "competitors": brands[1:],
         "display": {"timezone": "Asia/Tehran", **display},
         "store": {"type": "sqlite", "path": str(db)},
+        "web": web or {},
         "detectors": [
             {"type": "volume_spike", "name": "mention-spike", "step": "1h", "interval": "1h"},
             {"type": "volume_spike", "name": "author-spike", "metric": "authors", "step": "1h", "interval": "1h"},
