@@ -177,7 +177,10 @@ class Page:
 
     def screenshot(self, name: str) -> None:
         """Save the page as docs/screenshots/<name>.png and as a test artefact. The status
-        clock is blanked so the same data always gives the same image."""
+        clock is blanked so the same data always gives the same image. Checks first that
+        nothing was rendered as a JavaScript object's name and nothing overflows the width."""
+        assert "[object " not in self.page.inner_text("body")
+        assert self.page.evaluate("document.documentElement.scrollWidth") <= 1280, "the page is wider than the window"
         self.page.evaluate("document.getElementById('status').textContent = ''")
         height = min(int(self.page.evaluate("document.documentElement.scrollHeight")), 2400)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -247,6 +250,12 @@ def test_each_view_renders_with_data(server: LiveServer, tab: Page, built: Built
     assert page.locator("article.alert").count() == 2
     assert tab.text("#alerts-resolved") == "2"
     assert page.locator("article.alert h3").first.text_content().startswith(("Spike", "Update"))
+    page.locator(f"article.alert[data-key='{SPIKE}'] details summary").click()
+    explanation = page.locator(f"article.alert[data-key='{SPIKE}'] .explanation")
+    assert explanation.is_visible()
+    assert "expected" in explanation.locator(".summary").text_content()
+    assert explanation.locator(".quotes li").count() >= 1, "example posts"
+    assert explanation.locator(".facts dt").count() == explanation.locator(".facts dd").count() >= 4
     tab.screenshot("alerts")
 
 
@@ -291,8 +300,10 @@ def test_persian_page_is_right_to_left_with_persian_digits_and_jalali_dates(serv
     tab.screenshot("overview-fa")
     page.click("#tabs [data-view=alerts]")
     tab.ready("alerts")
+    page.locator(f"article.alert[data-key='{SPIKE}'] details summary").click()
     explanation = page.locator(f"article.alert[data-key='{SPIKE}'] .explanation")
     assert explanation.get_attribute("dir") == "rtl"
+    assert explanation.evaluate("e => getComputedStyle(e).direction") == "rtl"
     tab.screenshot("alerts-fa")
 
 

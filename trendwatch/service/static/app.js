@@ -240,7 +240,9 @@ function bind() {
     refresh({ metaToo: true });
   });
   setInterval(() => {
-    if (!state.to && !state.from && document.visibilityState === "visible" && document.body.dataset.state === "ready") {
+    // Live windows follow the clock; the Alerts view is left alone (someone may be acting on it).
+    const live = !state.to && !state.from && state.view !== "alerts";
+    if (live && document.visibilityState === "visible" && document.body.dataset.state === "ready") {
       refresh();
     }
   }, REFRESH_MS);

@@ -87,6 +87,7 @@ export function render(root, data, ctx) {
   rule.value = ctx.state.rule || "";
   rule.addEventListener("change", () => ctx.set({ rule: rule.value }));
   const byRule = chartBox();
+  byRule.style.blockSize = `${Math.max(140, 80 + 42 * data.by_rule.length)}px`;
   root.append(
     el("div", { class: "kpis" },
       el("div", { class: "kpi" }, el("div", { class: "kpi-value", id: "alerts-open" }, num(data.open)), el("small", {}, t("alerts.open"))),
