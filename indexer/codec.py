@@ -145,6 +145,19 @@ def topics_of(post: EnrichedPost) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.strip() for t in post.enrichment.topics if t.strip()))
 
 
+def jlh(subset_freq: int, subset_size: int, superset_freq: int, superset_size: int) -> float:
+    """The JLH significance score, exactly as Elasticsearch's significant_terms computes it: the
+    absolute times the relative change of a term's share from background to foreground."""
+    if subset_size == 0 or superset_size == 0:
+        return 0.0
+    superset_freq = superset_freq or 1  # a term absent from the background counts once
+    foreground = subset_freq / subset_size
+    background = superset_freq / superset_size
+    if foreground <= background:
+        return 0.0
+    return (foreground - background) * (foreground / background)
+
+
 def engagement_total(post: Post) -> int:
     """Likes + reposts + replies: how example posts are ranked in explanations."""
     e = post.engagement

@@ -2,20 +2,21 @@
 
 The FTS5 table has three columns: `title` and `body` hold the folded words of the post (see
 `trendwatch.query.words`), and `meta` holds one opaque token per keyword value of the post —
-`l_<lang>`, `p_<platform>`, `b_<brand>`, `a_<author>`, `h_<hashtag>`, `d_<day>` and the universe
-token `u_all` — so field filters, the time window and pure negations are answered by the same
-full-text index, in one MATCH, with no join. Values are hex-encoded so every value is exactly one
-token whatever its script or punctuation.
+`l_<lang>`, `p_<platform>`, `b_<brand>`, `a_<author>`, `h_<hashtag>` and the universe token
+`u_all` — so field filters and pure negations are answered by the same full-text index, in one
+MATCH, with no join (the time window is a rowid range: see indexer.sqlite_read.search). Values
+are hex-encoded so every value is exactly one token whatever its script or punctuation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import lru_cache
 
 from trendwatch.query import And, Field, Near, Node, Not, Or, Query, Words
 
 UNIVERSE = "u_all"
+LAYOUT = 2
+"""Version of what the meta column holds (1 also had a `d_<day>` token per post)."""
 _PREFIX = {"lang": "l", "platform": "p", "brand": "b", "author": "a", "hashtag": "h"}
 _TEXT = "{title body}"
 
@@ -26,20 +27,9 @@ def meta_token(kind: str, value: str) -> str:
     return f"{_PREFIX[kind]}_{value.encode('utf-8').hex()}"
 
 
-def day_token(day: int) -> str:
-    """The meta-column token of a UTC day (days since the Unix epoch)."""
-    return f"d_{day}"
-
-
 def compile_match(query: Query) -> str:
     """The FTS5 expression matching exactly the posts `query.matches` accepts."""
     return _compile(query.root)
-
-
-def within_days(expression: str, days: Iterable[int]) -> str:
-    """`expression` restricted to posts created on one of `days`."""
-    tokens = " OR ".join(day_token(d) for d in days)
-    return f"({expression}) AND meta : ({tokens})"
 
 
 def _phrase(words: Words) -> str:

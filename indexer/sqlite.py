@@ -17,7 +17,7 @@ import asyncio
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -161,10 +161,10 @@ class SqliteStore:
             if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
                 raise StoreError(f"{self.path}: cannot switch to WAL mode (is it on a network file system?)")
             db.execute(f"PRAGMA synchronous = {self.options.synchronous.upper()}")
-            for step in migrate(db, on_step=self._migrating):
-                log.info("migrated database", path=str(self.path), version=step.version)
+            if migrate(db, on_step=self._migrating):
+                log.info("database migrated", path=str(self.path), version=version_of(db))
             writer = Writer(db, self.options.fts_batch)
-            writer.check_fold_version()
+            writer.check_index_layout()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a trendwatch database or is damaged: {exc}") from exc
         except RuntimeError as exc:
@@ -345,6 +345,22 @@ class SqliteStore:
         self._keep(chunks)
         return found
 
+    async def emerging_terms(
+        self,
+        kind: TermKind,
+        since: datetime,
+        until: datetime,
+        baseline_since: datetime,
+        baseline_until: datetime,
+        *,
+        brand: str | None = None,
+        lang: str | None = None,
+        limit: int = 20,
+        min_count: int = 3,
+    ) -> list[TermCount]:
+        window, baseline = (since, until), (baseline_since, baseline_until)
+        return await self._read(read.emerging_terms, kind, window, baseline, brand, lang, limit, min_count)
+
     def _keep(self, chunks: list[Chunk]) -> None:
         """Hand rollups a query computed to the writer, in the background: the query has its
         answer already, and a rollup that went stale meanwhile is simply not kept."""
@@ -369,6 +385,16 @@ class SqliteStore:
     ) -> list[EnrichedPost]:
         parsed = parse(query)
         return await self._read(read.search, parsed, since, until, limit)
+
+    async def scan(
+        self, since: datetime | None = None, after: Any = None, page: int = 1000
+    ) -> AsyncIterator[tuple[list[EnrichedPost], Any]]:
+        cursor = after
+        while True:
+            posts, cursor = await self._read(read.scan_page, since, cursor, page)
+            if not posts:
+                return
+            yield posts, cursor
 
     async def get_state(self, key: str) -> Any | None:
         return await self._read(read.get_state, key)

@@ -12,10 +12,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import orjson
 
 from indexer import codec
-from indexer.fts_query import compile_match, within_days
+from indexer.fts_query import compile_match
 from indexer.sqlite_write import (
     BRAND,
     HASHTAG,
@@ -93,6 +94,18 @@ def get(db: sqlite3.Connection, ids: Sequence[str]) -> list[EnrichedPost]:
         for post_id, doc in db.execute(f"SELECT id, doc FROM posts WHERE id IN ({marks})", chunk):
             found[post_id] = codec.load_post(doc)
     return [found[i] for i in unique if i in found]
+
+
+def scan_page(
+    db: sqlite3.Connection, since: datetime | None, after: int | None, size: int
+) -> tuple[list[EnrichedPost], int | None]:
+    """One page of posts in storage order (rowid), and the cursor to continue after it."""
+    lo, _ = _window(since, None)
+    rows = db.execute(
+        "SELECT rowid, doc FROM posts WHERE rowid > ? AND created_at >= ? ORDER BY rowid LIMIT ?",
+        (after or 0, lo, size),
+    ).fetchall()
+    return [codec.load_post(doc) for _, doc in rows], (rows[-1][0] if rows else None)
 
 
 # --------------------------------------------------------------------------- series
@@ -286,6 +299,69 @@ def _series_from_rollups(
 # --------------------------------------------------------------------------- terms and drivers
 
 
+class _HourTerms:
+    """Term counts and distinct (term, author) pairs of one stretch of time, as arrays.
+
+    Packed as little-endian uint32 arrays (two lengths, terms, counts, pair terms, pair
+    authors) when kept as an hour rollup: decoding is a view, not a parse, and merging a day
+    of hours is a few vectorised operations rather than a Python loop over every author."""
+
+    def __init__(self, terms: np.ndarray, counts: np.ndarray, pair_terms: np.ndarray, pair_authors: np.ndarray) -> None:
+        self.terms, self.counts, self.pair_terms, self.pair_authors = terms, counts, pair_terms, pair_authors
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[int, int | None, int]]) -> _HourTerms:
+        """From (term, author, count) rows, each (term, author) once."""
+        if not rows:
+            empty = np.zeros(0, dtype=np.uint32)
+            return cls(empty, empty, empty, empty)
+        terms = np.array([r[0] for r in rows], dtype=np.uint32)
+        counts = np.array([r[2] for r in rows], dtype=np.uint32)
+        unique_terms, inverse = np.unique(terms, return_inverse=True)
+        per_term = np.bincount(inverse, weights=counts).astype(np.uint32)
+        known = np.array([r[1] is not None for r in rows], dtype=bool)
+        authors = np.array([r[1] or 0 for r in rows], dtype=np.uint32)
+        return cls(unique_terms, per_term, terms[known], authors[known])
+
+    def pack(self) -> bytes:
+        head = np.array([len(self.terms), len(self.pair_terms)], dtype="<u4")
+        parts = (head, self.terms, self.counts, self.pair_terms, self.pair_authors)
+        return b"".join(np.asarray(p, dtype="<u4").tobytes() for p in parts)
+
+    @classmethod
+    def unpack(cls, blob: bytes) -> _HourTerms:
+        data = np.frombuffer(blob, dtype="<u4")
+        n, m = int(data[0]), int(data[1])
+        at = 2
+        terms, counts = data[at : at + n], data[at + n : at + 2 * n]
+        at += 2 * n
+        return cls(terms, counts, data[at : at + m], data[at + m : at + 2 * m])
+
+
+def _rank_terms(parts: list[_HourTerms], limit: int) -> list[tuple[int, int, int]]:
+    """(term key, count, distinct authors) of the best `limit` terms by (authors, count), plus
+    any term tied with the last of them (names settle those ties)."""
+    parts = [p for p in parts if len(p.terms)]
+    if not parts:
+        return []
+    all_terms = np.concatenate([p.terms for p in parts])
+    terms, inverse = np.unique(all_terms, return_inverse=True)
+    counts = np.bincount(inverse, weights=np.concatenate([p.counts for p in parts])).astype(np.int64)
+    pairs = np.unique(
+        (np.concatenate([p.pair_terms for p in parts]).astype(np.uint64) << np.uint64(32))
+        | np.concatenate([p.pair_authors for p in parts]).astype(np.uint64)
+    )
+    author_terms, author_counts = np.unique(pairs >> np.uint64(32), return_counts=True)
+    authors = np.zeros(len(terms), dtype=np.int64)
+    authors[np.searchsorted(terms, author_terms.astype(terms.dtype))] = author_counts
+    order = np.lexsort((-counts, -authors))
+    if len(order) > limit:
+        edge = order[limit - 1]
+        tied = order[limit:][(authors[order[limit:]] == authors[edge]) & (counts[order[limit:]] == counts[edge])]
+        order = np.concatenate([order[:limit], tied])
+    return [(int(terms[i]), int(counts[i]), int(authors[i])) for i in order]
+
+
 def top_terms(
     db: sqlite3.Connection,
     kind: TermKind | SeriesKind,
@@ -306,19 +382,7 @@ def top_terms(
         return [], []
     if brand is not None:
         return _top_terms_of_brand(db, code, brand, lo, hi, scope, limit), []
-    counts: dict[int, int] = {}
-    authors: dict[int, set[int]] = {}
-
-    def add(hour_terms: dict[Any, list[Any]]) -> None:
-        for key, (count, who) in hour_terms.items():
-            term = int(key)
-            counts[term] = counts.get(term, 0) + count
-            found = authors.get(term)
-            if found is None:
-                authors[term] = set(who)
-            else:
-                found.update(who)
-
+    parts: list[_HourTerms] = []
     first = -(-lo // MICROS_PER_HOUR) * MICROS_PER_HOUR
     last = hi // MICROS_PER_HOUR * MICROS_PER_HOUR
     to_store: list[Chunk] = []
@@ -333,51 +397,38 @@ def top_terms(
             version = versions.get(hour // MICROS_PER_HOUR, 0)
             found = stored.get(hour)
             if found is not None and found[0] == version:
-                add(orjson.loads(found[1]))
+                parts.append(_HourTerms.unpack(found[1]))
             else:
                 missing.append((hour, version))
         for start, end in _ranges([h for h, _ in missing], MICROS_PER_HOUR):
             per_hour = _term_hours(db, code, start, end, scope)
             for hour, version in missing:
                 if start <= hour < end:
-                    data = per_hour.get(hour, {})
-                    add(data)
+                    terms = per_hour.get(hour) or _HourTerms.from_rows([])
+                    parts.append(terms)
                     if hour + MICROS_PER_HOUR <= sealed_before:
-                        blob = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
-                        to_store.append(
-                            Chunk(code, 0, scope.platform, scope.lang, hour, hour + MICROS_PER_HOUR, version, blob)
-                        )
+                        end_of_hour = hour + MICROS_PER_HOUR
+                        chunk = Chunk(code, 0, scope.platform, scope.lang, hour, end_of_hour, version, terms.pack())
+                        to_store.append(chunk)
     for start, end in live:
-        for data in _term_hours(db, code, start, end, scope).values():
-            add(data)
-    ranked = sorted(counts, key=lambda t: (-len(authors[t]), -counts[t]))
-    if len(ranked) > limit:  # ties at the cut are settled by name, like the other backends
-        edge = (len(authors[ranked[limit - 1]]), counts[ranked[limit - 1]])
-        ranked = [t for i, t in enumerate(ranked) if i < limit or (len(authors[t]), counts[t]) == edge]
-    names = _names_of(db, ranked)
-    top = sorted(ranked, key=lambda t: (-len(authors[t]), -counts[t], names[t]))[:limit]
-    return [TermCount(term=names[t], count=counts[t], authors=len(authors[t])) for t in top], to_store
+        parts.extend(_term_hours(db, code, start, end, scope).values())
+    ranked = _rank_terms(parts, limit)
+    names = _names_of(db, [t for t, _, _ in ranked])
+    top = sorted(ranked, key=lambda r: (-r[2], -r[1], names[r[0]]))[:limit]
+    return [TermCount(term=names[t], count=c, authors=a) for t, c, a in top], to_store
 
 
-def _term_hours(db: sqlite3.Connection, kind: int, lo: int, hi: int, scope: _Scope) -> dict[int, dict[int, list[Any]]]:
-    """Per hour start: {term: [count, [distinct author keys]]} for the facts in [lo, hi)."""
-    hours: dict[int, dict[int, list[Any]]] = {}
+def _term_hours(db: sqlite3.Connection, kind: int, lo: int, hi: int, scope: _Scope) -> dict[int, _HourTerms]:
+    """Per hour start, the terms of the facts in [lo, hi)."""
     rows = db.execute(
         f"SELECT ts - ts % {MICROS_PER_HOUR}, term, author, count(*) FROM term_facts t "
         f"WHERE kind = ? AND ts >= ? AND ts < ?{scope.sql} GROUP BY 1, term, author",
         [kind, lo, hi, *scope.args],
-    )
+    ).fetchall()
+    by_hour: dict[int, list[tuple[int, int | None, int]]] = {}
     for hour, term, author, count in rows:
-        terms = hours.get(hour)
-        if terms is None:
-            terms = hours[hour] = {}
-        found = terms.get(term)
-        if found is None:
-            found = terms[term] = [0, []]
-        found[0] += count
-        if author is not None:
-            found[1].append(author)
-    return hours
+        by_hour.setdefault(hour, []).append((term, author, count))
+    return {hour: _HourTerms.from_rows(found) for hour, found in by_hour.items()}
 
 
 def _names_of(db: sqlite3.Connection, keys: Sequence[int]) -> dict[int, str]:
@@ -387,6 +438,57 @@ def _names_of(db: sqlite3.Connection, keys: Sequence[int]) -> dict[int, str]:
         marks = ",".join("?" * len(chunk))
         names.update(db.execute(f"SELECT key, name FROM names WHERE key IN ({marks})", chunk).fetchall())
     return names
+
+
+def emerging_terms(
+    db: sqlite3.Connection,
+    kind: TermKind,
+    window: tuple[datetime, datetime],
+    baseline: tuple[datetime, datetime],
+    brand: str | None,
+    lang: str | None,
+    limit: int,
+    min_count: int,
+) -> list[TermCount]:
+    code = KIND_CODE[kind]
+    scope = _Scope(db, None, lang, "t")
+    brand_key = name_key(db, BRAND, brand) if brand is not None else None
+    if scope.empty or (brand is not None and brand_key is None):
+        return []
+
+    def counts(since: datetime, until: datetime) -> tuple[int, dict[int, tuple[int, int]]]:
+        lo, hi = _window(since, until)
+        args: list[Any] = [code, lo, hi, *scope.args]
+        of_brand = ""
+        if brand_key is not None:
+            of_brand = " AND EXISTS (SELECT 1 FROM brand_facts b WHERE b.brand = ? AND b.ts = t.ts AND b.post = t.post)"
+            args.append(brand_key)
+        rows = db.execute(
+            "SELECT term, count(*), count(DISTINCT author) FROM term_facts t "
+            f"WHERE kind = ? AND ts >= ? AND ts < ?{scope.sql}{of_brand} GROUP BY term",
+            args,
+        )
+        per_term = {term: (docs, authors) for term, docs, authors in rows}
+        if brand_key is not None:
+            sql = f"SELECT count(*) FROM brand_facts t WHERE brand = ? AND ts >= ? AND ts < ?{scope.sql}"
+            total = db.execute(sql, [brand_key, lo, hi, *scope.args]).fetchone()[0]
+        else:
+            sql = f"SELECT count(*) FROM posts t WHERE created_at >= ? AND created_at < ?{scope.sql}"
+            total = db.execute(sql, [lo, hi, *scope.args]).fetchone()[0]
+        return int(total), per_term
+
+    fg_total, foreground = counts(*window)
+    bg_total, background = counts(*baseline)
+    scored = []
+    for term, (docs, authors) in foreground.items():
+        if docs < min_count:
+            continue
+        score = codec.jlh(docs, fg_total, background.get(term, (0, 0))[0], bg_total)
+        if score > 0:
+            scored.append((score, term, docs, authors))
+    names = _names_of(db, [t for _, t, _, _ in scored])
+    scored.sort(key=lambda r: (-r[0], names[r[1]]))
+    return [TermCount(term=names[t], count=d, authors=a) for _, t, d, a in scored[:limit]]
 
 
 def _top_terms_of_brand(
@@ -470,41 +572,53 @@ def drivers(
 def search(
     db: sqlite3.Connection, query: Query, since: datetime | None, until: datetime | None, limit: int
 ) -> list[EnrichedPost]:
-    """Newest first. Walks the days backwards through the full-text index (one MATCH per group
-    of days, doubling the group each time) and scans the not-yet-indexed tail in memory."""
+    """Newest first, exactly.
+
+    Posts not yet in the full-text index (rowid above `fts_indexed`) are matched in memory.
+    The indexed ones are found by walking the hours of the window from the newest: one MATCH per
+    group of hours (1, 2, 4, ... hours), restricted to the rowid range those hours' posts have
+    (FTS5 seeks straight to it) and then to their creation time. Posts of older hours are older,
+    so the walk stops as soon as `limit` posts are in hand. A common word needs one small group;
+    a rare one needs a few growing groups.
+    """
     if limit <= 0:
         return []
     lo, hi = _window(since, until)
     indexed = int(db.execute("SELECT value FROM meta WHERE key = 'fts_indexed'").fetchone()[0])
-    found: list[tuple[int, str, bytes]] = []
-    for ts, post_id, doc in db.execute(
-        "SELECT created_at, id, doc FROM posts WHERE rowid > ? AND created_at >= ? AND created_at < ?",
+    found: list[tuple[int, str, int]] = []
+    for rowid, ts, post_id, doc in db.execute(
+        "SELECT rowid, created_at, id, doc FROM posts WHERE rowid > ? AND created_at >= ? AND created_at < ?",
         (indexed, lo, hi),
     ):
         if query.matches(codec.load_post(doc)):
-            found.append((ts, post_id, doc))
+            found.append((ts, post_id, rowid))
+    hours = db.execute(
+        "SELECT hour, first_post, last_post FROM hours WHERE hour >= ? AND hour <= ? AND first_post <= ? "
+        "ORDER BY hour DESC",
+        (lo // MICROS_PER_HOUR, (hi - 1) // MICROS_PER_HOUR, indexed),
+    ).fetchall()
     expression = compile_match(query)
-    days = [
-        d
-        for (d,) in db.execute(
-            "SELECT DISTINCT hour / 24 FROM hours WHERE hour >= ? AND hour <= ? ORDER BY 1 DESC",
-            (lo // MICROS_PER_HOUR if since else _FAR_PAST, (hi - 1) // MICROS_PER_HOUR if until else _FAR_FUTURE),
-        )
-    ]
     from_index = 0
-    group = 1
-    while days and from_index < limit:
-        chosen, days = days[:group], days[group:]
+    size = 1
+    while hours and from_index < limit:
+        group, hours = hours[:size], hours[size:]
+        start = max(lo, group[-1][0] * MICROS_PER_HOUR)
+        end = min(hi, (group[0][0] + 1) * MICROS_PER_HOUR)
+        first = min(h[1] for h in group)
+        last = min(indexed, max(h[2] for h in group))
         rows = db.execute(
-            "SELECT created_at, id, doc FROM posts WHERE rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?) "
-            "AND rowid <= ? AND created_at >= ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?",
-            (within_days(expression, chosen), indexed, lo, hi, limit),
+            "SELECT p.created_at, p.id, p.rowid FROM fts JOIN posts p ON p.rowid = fts.rowid "
+            "WHERE fts MATCH ? AND fts.rowid >= ? AND fts.rowid <= ? AND p.created_at >= ? AND p.created_at < ? "
+            "ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
+            (expression, first, last, start, end, limit),
         ).fetchall()
         found.extend(rows)
         from_index += len(rows)
-        group *= 2
-    found.sort(key=lambda r: (r[0], r[1]), reverse=True)
-    return [codec.load_post(doc) for _, _, doc in found[:limit]]
+        size *= 2
+    found.sort(reverse=True)
+    top = [rowid for _, _, rowid in found[:limit]]
+    docs = dict(db.execute(f"SELECT rowid, doc FROM posts WHERE rowid IN ({','.join('?' * len(top))})", top).fetchall())
+    return [codec.load_post(docs[rowid]) for rowid in top]
 
 
 # --------------------------------------------------------------------------- state and alerts

@@ -5,7 +5,8 @@ migration, each in its own transaction, so a database written by any earlier tre
 with the current one. Never edit a released migration: append a new one (and a fixture of the
 previous version to tests/indexer/fixtures/, which the migration test opens).
 
-Layout (v2; v1 had one `facts` table clustered by subject, slow to write at scale, and `days`):
+Layout (v3; v1 had one `facts` table clustered by subject, slow to write at scale, and `days`;
+v2 had no rowid ranges per hour):
 
 - `posts`: one row per post id; `doc` is the lossless JSON of the EnrichedPost (indexer.codec);
   the other columns are what queries filter on, dictionary-encoded (`names`, `authors`);
@@ -17,8 +18,11 @@ Layout (v2; v1 had one `facts` table clustered by subject, slow to write at scal
   rewrite a post's facts, so re-ingesting never double counts.
 - `fts`: contentless FTS5 over folded title/body plus a `meta` column of keyword tokens
   (indexer.fts_query); filled in batches behind the posts table (`meta.fts_indexed` is the
-  highest rowid indexed), which is what keeps ingest fast.
-- `hours`: a version per UTC hour, bumped whenever that hour's facts change.
+  highest rowid indexed), which is what keeps ingest fast. `meta.fts_layout` and
+  `meta.fold_version` name how it was built; a store that builds it differently rebuilds it.
+- `hours`: per UTC hour, a version bumped whenever that hour's facts change, and the range of
+  rowids its posts have (`first_post`..`last_post`, a superset after deletions): search restricts
+  the full-text index to an hour's rowids, walking hours newest first.
 - `rollups`: pre-aggregated chunks, computed lazily by queries and kept while the versions of
   the hours they cover are unchanged: per day and series step, the buckets of every subject of a
   kind; per hour, each term's count and distinct authors (for top terms).
@@ -158,9 +162,26 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        ALTER TABLE hours ADD COLUMN first_post INTEGER;
+        ALTER TABLE hours ADD COLUMN last_post INTEGER;
+        UPDATE hours SET
+            first_post = (SELECT min(rowid) FROM posts
+                          WHERE created_at >= hour * 3600000000 AND created_at < (hour + 1) * 3600000000),
+            last_post = (SELECT max(rowid) FROM posts
+                         WHERE created_at >= hour * 3600000000 AND created_at < (hour + 1) * 3600000000);
+        DELETE FROM rollups;
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "posts, facts, full-text index, state, alerts", _v1),
     Migration(2, "facts split into brand (by brand) and term (by time) tables; hour versions; rollups", _v2),
+    Migration(3, "rowid range of each hour's posts (search walks hours newest first); hour rollups as arrays", _v3),
 )
 LATEST = MIGRATIONS[-1].version
 

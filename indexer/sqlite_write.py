@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 
 from indexer import codec
-from indexer.fts_query import UNIVERSE, day_token, meta_token
+from indexer.fts_query import LAYOUT, UNIVERSE, meta_token
 from indexer.store import UpsertResult
 from trendwatch.errors import StoreError
 from trendwatch.models import Alert, Author, EnrichedPost
@@ -41,6 +41,7 @@ _MICRO = timedelta(microseconds=1)
 
 # `names.kind` values
 PLATFORM, SOURCE, LANG, BRAND, HASHTAG, TOPIC = range(6)
+_TOKEN_KIND = {PLATFORM: "platform", LANG: "lang", BRAND: "brand", HASHTAG: "hashtag"}
 LABELS = codec.LABEL_VALUE
 
 FtsRow = tuple[str, str, str]  # folded title, folded body, meta tokens
@@ -66,7 +67,7 @@ def author_tokens(author: Author | None) -> str:
 def fts_row(post: EnrichedPost) -> FtsRow:
     """The full-text columns of a post: folded title and text, and its keyword tokens."""
     p, e = post.post, post.enrichment
-    meta = [UNIVERSE, day_token(micros(p.created_at) // MICROS_PER_DAY), meta_token("platform", keyword(p.platform))]
+    meta = [UNIVERSE, meta_token("platform", keyword(p.platform))]
     if e.lang:
         meta.append(meta_token("lang", keyword(e.lang)))
     meta.extend(meta_token("brand", keyword(b)) for b, _, _ in codec.brand_tones(e))
@@ -85,6 +86,11 @@ class _Rows:
     terms: list[tuple[Any, ...]]
     fts: FtsRow
     hour: int
+
+
+def _widen(hours: dict[int, tuple[int, int]], hour: int, rowid: int) -> None:
+    found = hours.get(hour)
+    hours[hour] = (rowid, rowid) if found is None else (min(found[0], rowid), max(found[1], rowid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +124,8 @@ class Writer:
         self.fts_batch = fts_batch
         self.pending: dict[int, FtsRow] = {}
         self._names: dict[tuple[int, str], int] = {}
-        self._authors: dict[str, tuple[int, str | None]] = {}
-        self._tokens: dict[tuple[int, str], tuple[int, str]] = {}
-        self._author_meta: dict[tuple[str, str | None], str] = {}
+        self._authors: dict[str, tuple[int, str | None, str]] = {}  # id -> (key, handle, meta tokens)
+        self._kinds: list[dict[str, tuple[int, str]]] = [{} for _ in range(6)]  # per kind: name -> (key, token)
         self.next_rowid = 1
         self.fts_indexed = 0
         self.load()
@@ -131,7 +136,7 @@ class Writer:
         db = self.db
         self._names = {(kind, name): key for key, kind, name in db.execute("SELECT key, kind, name FROM names")}
         self._authors.clear()
-        self._tokens.clear()
+        self._kinds = [{} for _ in range(6)]
         self.pending.clear()
         top = db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0
         self.next_rowid = max(top, self._meta("rowid_floor", 0)) + 1
@@ -193,64 +198,59 @@ class Writer:
             for key, author_id, handle in self.db.execute(
                 f"SELECT key, id, handle FROM authors WHERE id IN ({marks})", chunk
             ):
-                cache[author_id] = (key, handle)
+                cache[author_id] = (key, handle, author_tokens(Author(id=author_id, handle=handle)))
 
-    def _name(self, kind: int, name: str, token_kind: str | None = None) -> tuple[int, str]:
-        """(dictionary key, meta token) of a name, from the cache or created."""
-        found = self._tokens.get((kind, name))
+    def _name(self, kind: int, name: str) -> tuple[int, str]:
+        """(dictionary key, meta token) of a name, from the per-kind cache or created."""
+        found = self._kinds[kind].get(name)
         if found is None:
             key = self.name_key(kind, name)
-            token = meta_token(token_kind, keyword(name) if kind != HASHTAG else name) if token_kind else ""
-            found = self._tokens[(kind, name)] = (key, token)
+            token_kind = _TOKEN_KIND.get(kind)
+            token = meta_token(token_kind, name if kind == HASHTAG else keyword(name)) if token_kind else ""
+            found = self._kinds[kind][name] = (key, token)
         return found
 
     def rows(self, post: EnrichedPost, rowid: int, doc: bytes) -> _Rows:
         """The rows of one post (authors must be resolved first). The hot path of ingest: it
-        computes exactly what `fts_row` and `indexer.codec` define, with every lookup cached."""
+        computes exactly what `fts_row` and `indexer.codec` define, with every lookup cached
+        (tests/indexer/test_sqlite_store.py checks the two agree)."""
         p, e = post.post, post.enrichment
-        name = self._name
+        kinds = self._kinds
         ts = (p.created_at - EPOCH) // _MICRO
-        day = ts // MICROS_PER_DAY
-        if p.author is not None:
-            author, author_meta = self._authors[p.author.id][0], self._author_tokens(p.author)
+        author = p.author
+        if author is not None:
+            author_key_, _, author_meta = self._authors[author.id]
         else:
-            author, author_meta = None, ""
-        platform, platform_meta = name(PLATFORM, p.platform, "platform")
+            author_key_, author_meta = None, ""
+        platform, platform_meta = kinds[PLATFORM].get(p.platform) or self._name(PLATFORM, p.platform)
+        meta = [UNIVERSE, platform_meta]
+        lang = None
         if e.lang:
-            lang, lang_meta = name(LANG, e.lang, "lang")
-        else:
-            lang, lang_meta = None, ""
-        source = name(SOURCE, p.source)[0]
+            lang, lang_meta = kinds[LANG].get(e.lang) or self._name(LANG, e.lang)
+            meta.append(lang_meta)
+        source = (kinds[SOURCE].get(p.source) or self._name(SOURCE, p.source))[0]
         score, label = e.sentiment, LABELS[e.sentiment_label]
         brands = []
-        terms = []
-        meta = [UNIVERSE, f"d_{day}", platform_meta, lang_meta]
         if e.mentions:
             for brand, brand_score, brand_label in codec.brand_tones(e):
-                key, token = name(BRAND, brand, "brand")
-                brands.append((key, ts, rowid, author, platform, lang, brand_score, LABELS[brand_label]))
+                key, token = kinds[BRAND].get(brand) or self._name(BRAND, brand)
+                brands.append((key, ts, rowid, author_key_, platform, lang, brand_score, LABELS[brand_label]))
                 meta.append(token)
+        terms = []
         if p.hashtags or e.hashtags:
             for tag in codec.hashtags_of(post):
-                key, token = name(HASHTAG, tag, "hashtag")
-                terms.append((HASHTAG, ts, key, rowid, author, platform, lang, score, label))
+                key, token = kinds[HASHTAG].get(tag) or self._name(HASHTAG, tag)
+                terms.append((HASHTAG, ts, key, rowid, author_key_, platform, lang, score, label))
                 meta.append(token)
         if e.topics:
             for topic in codec.topics_of(post):
-                terms.append((TOPIC, ts, name(TOPIC, topic)[0], rowid, author, platform, lang, score, label))
-        meta.append(author_meta)
-        post_row = (p.id, ts, platform, source, lang, author, score, label, codec.engagement_total(p), doc)
-        fts = (fold(p.title) if p.title else "", fold(p.text), " ".join(m for m in meta if m))
+                key = (kinds[TOPIC].get(topic) or self._name(TOPIC, topic))[0]
+                terms.append((TOPIC, ts, key, rowid, author_key_, platform, lang, score, label))
+        if author_meta:
+            meta.append(author_meta)
+        post_row = (p.id, ts, platform, source, lang, author_key_, score, label, codec.engagement_total(p), doc)
+        fts = (fold(p.title) if p.title else "", fold(p.text), " ".join(meta))
         return _Rows(post=post_row, brands=brands, terms=terms, fts=fts, hour=ts // MICROS_PER_HOUR)
-
-    def _author_tokens(self, author: Author) -> str:
-        key = (author.id, author.handle)
-        tokens = self._author_meta.get(key)
-        if tokens is None:
-            if len(self._author_meta) > 200_000:
-                self._author_meta.clear()
-            tokens = self._author_meta[key] = author_tokens(author)
-        return tokens
 
     def upsert(self, posts: Sequence[EnrichedPost]) -> UpsertResult:
         batch = list({p.id: p for p in posts}.values())  # the last copy of an id wins
@@ -266,7 +266,7 @@ class Writer:
             new_brands: list[tuple[Any, ...]] = []
             new_terms: list[tuple[Any, ...]] = []
             updated = 0
-            hours: set[int] = set()
+            hours: dict[int, tuple[int, int]] = {}
             dump = codec.dump_post
             for post in batch:
                 known = existing.get(post.id)
@@ -278,7 +278,7 @@ class Writer:
                     new_brands.extend(rows.brands)
                     new_terms.extend(rows.terms)
                     changes.pending[rowid] = rows.fts
-                    hours.add(rows.hour)
+                    _widen(hours, rows.hour, rowid)
                 else:
                     updated += 1
                     self._update(post, known, changes, hours)
@@ -312,7 +312,9 @@ class Writer:
                 found[post_id] = (rowid, doc)
         return found
 
-    def _update(self, post: EnrichedPost, known: tuple[int, bytes], changes: _Changes, hours: set[int]) -> None:
+    def _update(
+        self, post: EnrichedPost, known: tuple[int, bytes], changes: _Changes, hours: dict[int, tuple[int, int]]
+    ) -> None:
         rowid, old_doc = known
         doc = codec.dump_post(post)
         if old_doc == doc:
@@ -330,7 +332,8 @@ class Writer:
             self._delete_facts(before)
             db.executemany(_INSERT_BRANDS, after.brands)
             db.executemany(_INSERT_TERMS, after.terms)
-            hours.update((before.hour, after.hour))
+            _widen(hours, before.hour, rowid)
+            _widen(hours, after.hour, rowid)
         if rowid > self.fts_indexed:
             changes.pending[rowid] = after.fts
         elif before.fts != after.fts:
@@ -348,11 +351,15 @@ class Writer:
             "DELETE FROM term_facts WHERE kind = ? AND ts = ? AND term = ? AND post = ?", [f[:4] for f in rows.terms]
         )
 
-    def _touch(self, hours: Iterable[int]) -> None:
-        """Bump the version of each hour whose facts changed: rollups over it are stale now."""
+    def _touch(self, hours: dict[int, tuple[int, int]]) -> None:
+        """Bump the version of each hour whose facts changed (rollups over it are stale now) and
+        widen its rowid range to cover the posts written into it."""
         self.db.executemany(
-            "INSERT INTO hours(hour, version) VALUES (?, 1) ON CONFLICT(hour) DO UPDATE SET version = version + 1",
-            [(h,) for h in hours],
+            "INSERT INTO hours(hour, version, first_post, last_post) VALUES (?, 1, ?, ?) ON CONFLICT(hour) DO UPDATE "
+            "SET version = version + 1, "
+            "first_post = min(coalesce(first_post, excluded.first_post), excluded.first_post), "
+            "last_post = max(coalesce(last_post, excluded.last_post), excluded.last_post)",
+            [(h, first, last) for h, (first, last) in hours.items()],
         )
 
     # ------------------------------------------------------------------ full-text index
@@ -396,20 +403,23 @@ class Writer:
             rows.append((rowid, *(found or fts_row(codec.load_post(doc)))))
         return rows
 
-    def check_fold_version(self) -> bool:
-        """Re-index everything when the text folding changed since the index was built."""
-        if self._meta("fold_version", None) == FOLD_VERSION:
+    def check_index_layout(self) -> bool:
+        """Re-index everything when the index was built by another text folding or meta layout
+        (contentless FTS5 can only delete what it is given exactly as it was indexed)."""
+        built = (self._meta("fold_version", None), self._meta("fts_layout", 1))
+        if built == (FOLD_VERSION, LAYOUT):
             return False
         indexed = self.fts_indexed
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("INSERT INTO fts(fts) VALUES ('delete-all')")
         self._set_meta("fts_indexed", 0)
         self._set_meta("fold_version", FOLD_VERSION)
+        self._set_meta("fts_layout", LAYOUT)
         self.db.execute("COMMIT")
         self.fts_indexed = 0
         self.pending.clear()
         if indexed:
-            log.info("full-text index will be rebuilt", reason="text folding changed", posts=indexed)
+            log.info("full-text index will be rebuilt", reason="built by another version", posts=indexed)
         return True
 
     # ------------------------------------------------------------------ rollups
@@ -474,14 +484,14 @@ class Writer:
                 break
             try:
                 self.db.execute("BEGIN IMMEDIATE")
-                hours: set[int] = set()
+                hours: dict[int, tuple[int, int]] = {}
                 indexed = []
                 posts = [(rowid, doc, codec.load_post(doc)) for rowid, doc in rows]
                 self.resolve_authors([p for _, _, p in posts])
                 for rowid, doc, post in posts:
                     old = self.rows(post, rowid, doc)
                     self._delete_facts(old)
-                    hours.add(old.hour)
+                    _widen(hours, old.hour, rowid)
                     if rowid <= self.fts_indexed:
                         indexed.append((rowid, *old.fts))
                 self._fts_delete(indexed)

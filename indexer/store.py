@@ -19,7 +19,7 @@ authors, engagement and tone, or listed newest or most engaging first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Protocol
@@ -120,6 +120,24 @@ class Store(Protocol):
         """Most used hashtags or topic terms in the window, by unique authors then count."""
         ...
 
+    async def emerging_terms(
+        self,
+        kind: TermKind,
+        since: datetime,
+        until: datetime,
+        baseline_since: datetime,
+        baseline_until: datetime,
+        *,
+        brand: str | None = None,
+        lang: str | None = None,
+        limit: int = 20,
+        min_count: int = 3,
+    ) -> list[TermCount]:
+        """Hashtags or topics unusually common in the window compared with the baseline window
+        (significant terms: the JLH score of the share of posts using each term, as
+        Elasticsearch computes it), most significant first; `min_count` posts at least."""
+        ...
+
     async def drivers(
         self, query: SeriesQuery, subject: str, since: datetime, until: datetime, limit: int = 5
     ) -> Drivers:
@@ -130,6 +148,14 @@ class Store(Protocol):
         self, query: str, *, since: datetime | None = None, until: datetime | None = None, limit: int = 50
     ) -> list[EnrichedPost]:
         """Posts matching a user query (the query language), newest first."""
+        ...
+
+    def scan(
+        self, since: datetime | None = None, after: Any = None, page: int = 1000
+    ) -> AsyncIterator[tuple[list[EnrichedPost], Any]]:
+        """Every post created at or after `since`, a page at a time in a stable order, each page
+        with a JSON-serialisable cursor: pass it as `after` to continue from there (resumable
+        export and reindex). Posts written during a scan may or may not be included."""
         ...
 
     async def get_state(self, key: str) -> Any | None:

@@ -24,7 +24,8 @@ presentation forms, diacritics and tatweel removed, Persian and Arabic digits to
 case — and a word is a maximal run of letters, digits and `_` (`\\w+`), so a half-space (ZWNJ),
 a hyphen or an apostrophe separates words. A bare term that folds to several words (`e-mail`,
 `دیجی‌کالا`) is a phrase of them. `NEAR/n` allows at most n words between its operands, in either
-order, within one field (title or text). A wildcard only ends a single word (`refund*`).
+order, within one field (title or text); operands may overlap (`late NEAR/2 late` needs just one
+"late"), as in FTS5 and Elasticsearch. A wildcard only ends a single word (`refund*`).
 
 Errors are `QuerySyntaxError`s whose `position` points at the offending character.
 """
@@ -115,7 +116,7 @@ def _char_class(codes: Iterable[int]) -> str:
 
 
 # A BMP-only class compiles to a bitmap (fast); any astral character takes the slow path.
-_NEEDS_FOLD = re.compile(_char_class(c for c in _FOLD_TABLE if c < 0x10000) + "|[\U00010000-\U0010FFFF]")
+_NEEDS_FOLD = re.compile(_char_class(c for c in _FOLD_TABLE if c < 0x10000) + "|[\U00010000-\U0010ffff]")
 
 
 def fold(text: str) -> str:
@@ -571,17 +572,18 @@ def _match(node: Node, doc: Document) -> bool:
 
 
 def _near(node: Near, tokens: tuple[str, ...], index: Mapping[str, tuple[int, ...]]) -> bool:
+    """Some occurrence of a left and of a right alternative with at most `distance` words
+    between them, in either order. Occurrences may overlap, or be the very same words (as in
+    FTS5 and Elasticsearch interval queries): then nothing is between them."""
     lefts = [s for w in node.left for s in _spans(w, tokens, index)]
     if not lefts:
         return False
     rights = [s for w in node.right for s in _spans(w, tokens, index)]
-    for a_start, a_end in lefts:
-        for b_start, b_end in rights:
-            if b_start > a_end and b_start - a_end - 1 <= node.distance:
-                return True
-            if a_start > b_end and a_start - b_end - 1 <= node.distance:
-                return True
-    return False
+    return any(
+        max(a_start, b_start) - min(a_end, b_end) - 1 <= node.distance
+        for a_start, a_end in lefts
+        for b_start, b_end in rights
+    )
 
 
 def _match_field(node: Field, doc: Document) -> bool:

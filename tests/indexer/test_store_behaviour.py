@@ -394,3 +394,42 @@ async def test_alert_history_newest_first_with_filters(store: Any) -> None:
     assert await store.alerts(status="open") == [opened]
     assert await store.alerts(since=at(2)) == [resolved, updated]
     assert await store.alerts(limit=1) == [resolved]
+
+
+# --------------------------------------------------------------------------- emerging terms and scans
+
+
+async def test_emerging_terms_stand_out_against_the_baseline(store: Any) -> None:
+    baseline = [
+        make(f"b{i}", when=at(i), author=f"b{i}", hashtags=["#steady"] + (["#rising"] if i == 0 else []))
+        for i in range(10)
+    ]
+    window = [
+        make(
+            f"w{i}",
+            when=at(i, days=1),
+            author=f"w{i}",
+            hashtags=(["#steady"] if i < 5 else []) + (["#rising"] if i < 6 else []) + (["#new"] if i >= 7 else []),
+        )
+        for i in range(10)
+    ]
+    await store.upsert(baseline + window)
+    emerging = await store.emerging_terms("hashtag", at(days=1), at(days=2), T0, at(days=1))
+    # JLH: rising (0.6 - 0.1) * 6 = 3.0; new (0.3 - 0.1) * 3 = 0.6 (absent before: counted once); steady fell
+    assert emerging == [TermCount("rising", 6, 6), TermCount("new", 3, 3)]
+    assert await store.emerging_terms("hashtag", at(days=1), at(days=2), T0, at(days=1), min_count=4) == [
+        TermCount("rising", 6, 6)
+    ]
+
+
+async def test_scan_pages_through_everything_and_resumes(store: Any) -> None:
+    await store.upsert([make(i, f"post {i}", when=at(i)) for i in range(25)])
+    await settle(store)
+    pages = [(posts, cursor) async for posts, cursor in store.scan(page=10)]
+    assert [len(p) for p, _ in pages] == [10, 10, 5]
+    seen = [p.id for page, _ in pages for p in page]
+    assert sorted(seen) == sorted(f"mastodon:{i}" for i in range(25))
+    rest = [p.id async for page, _ in store.scan(after=pages[0][1], page=10) for p in page]
+    assert rest == seen[10:]
+    recent = [p.id async for page, _ in store.scan(since=at(20)) for p in page]
+    assert sorted(recent) == sorted(f"mastodon:{i}" for i in range(20, 25))

@@ -200,6 +200,8 @@ def _enriched(text: str, brands: tuple[str, ...] = (), lang: str = "fa", tags: t
         ("delivery NEAR/0 late", "delivery was late", False),
         ("late NEAR/1 delivery", "delivery was late", True),  # either order
         ('"was late" NEAR/0 again', "it was late again", True),
+        ("late NEAR/0 late", "it was late", True),  # operands may be the same words (FTS5, ES intervals)
+        ('"a b" NEAR/0 "b c"', "a b c", True),  # or overlap
         ("(slow OR late) NEAR/0 delivery", "slow delivery", True),
         ("a AND b", "b then a", True),
         ("a NOT b", "a and b", False),

@@ -369,6 +369,19 @@ async def test_cli_needs_a_known_format_and_an_existing_directory(fa_world: Repo
     assert "does not exist" in result.output
 
 
+async def test_cli_reads_the_config_from_the_environment_or_says_it_is_missing(
+    fa_world: ReportWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = await _run("--out", str(tmp_path / "r.csv"))
+    assert result.exit_code == 2
+    assert "trendwatch.yaml: 1 problem" in result.output
+    assert "file not found" in result.output
+    monkeypatch.setenv("TRENDWATCH_CONFIG", str(_config(fa_world, tmp_path)))
+    result = await _run("--out", str(tmp_path / "r.csv"))
+    assert result.exit_code == 0, result.output
+
+
 async def test_cli_reports_a_missing_database_clearly(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     missing = tmp_path / "nowhere.db"

@@ -8,13 +8,16 @@ from __future__ import annotations
 from types import ModuleType
 
 from trendwatch.service.commands import (
+    backtest,
     config_cmd,
     crawl,
     dashboards,
     demo_cmd,
     enrich,
+    nlp_model,
     run_cmd,
     sources,
+    store,
 )
 
 COMMAND_MODULES: list[ModuleType] = [
@@ -24,5 +27,8 @@ COMMAND_MODULES: list[ModuleType] = [
     sources,
     crawl,
     enrich,
+    nlp_model,
+    store,
+    backtest,
     dashboards,
 ]

@@ -145,8 +145,14 @@ def report_command(
     ],
     config: Annotated[
         Path,
-        typer.Option("--config", "-c", help="The YAML configuration (brands, store, display).", metavar="CONFIG"),
-    ],
+        typer.Option(
+            "--config",
+            "-c",
+            help="The YAML configuration (brands, store, display).",
+            metavar="CONFIG",
+            envvar="TRENDWATCH_CONFIG",
+        ),
+    ] = Path("trendwatch.yaml"),
     since: Annotated[str, typer.Option(help="Length of the period, ending now or at --until: 24h, 7d, 4w.")] = "7d",
     until: Annotated[
         str | None,

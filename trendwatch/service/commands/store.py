@@ -1,0 +1,540 @@
+"""Store commands: `trendwatch search`, `export`, `reindex` and `trendwatch store ...`.
+
+A store is named either by a config file (`-c CONFIG`: its `store:` block) or by a spec:
+`sqlite:PATH` or `elasticsearch:URL` (credentials for the latter from TRENDWATCH_ES_API_KEY, or
+TRENDWATCH_ES_USERNAME and TRENDWATCH_ES_PASSWORD). Long jobs show progress and can be stopped
+at any moment: `reindex` keeps its place in the destination's state table and `export` in a
+sidecar file, and running the same command again carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from indexer import codec
+from indexer.plugins import STORES
+from trendwatch.errors import ConfigError, NotConfigured, QuerySyntaxError, StoreError
+from trendwatch.models import EnrichedPost
+from trendwatch.query import Query, parse
+from trendwatch.service import plugins
+from trendwatch.timeutil import as_utc, parse_duration, utcnow
+
+store_app = typer.Typer(
+    name="store", help="Look after the store: size and health, retention, vacuum, Elasticsearch templates.",
+    no_args_is_help=True,
+)  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    app.command("search")(search)
+    app.command("export")(export)
+    app.command("reindex")(reindex)
+    app.add_typer(store_app)
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file whose `store:` block names the store.", metavar="CONFIG"),
+]
+StoreOption = Annotated[
+    str | None,
+    typer.Option("--store", "-s", help="Instead of -c: sqlite:PATH or elasticsearch:URL.", metavar="SPEC"),
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option("--since", help="Only posts created at or after this: a date (2026-11-01), a time, or an age (7d)."),
+]
+
+
+# --------------------------------------------------------------------------- naming stores
+
+
+def store_from_spec(spec: str, *, read_only: bool = False) -> Any:
+    """A store (not yet open) from `sqlite:PATH` or `elasticsearch:URL`."""
+    kind, sep, target = spec.partition(":")
+    if not sep or not target:
+        raise typer.BadParameter(f"{spec!r}: write sqlite:PATH or elasticsearch:URL")
+    if kind == "sqlite":
+        return STORES.get("sqlite")(STORES.options_model("sqlite")(path=Path(target), read_only=read_only))
+    if kind in ("elasticsearch", "es"):
+        env = os.environ
+        options: dict[str, Any] = {"url": target}
+        if env.get("TRENDWATCH_ES_API_KEY"):
+            options["api_key"] = env["TRENDWATCH_ES_API_KEY"]
+        elif env.get("TRENDWATCH_ES_USERNAME"):
+            options["username"] = env["TRENDWATCH_ES_USERNAME"]
+            options["password"] = env.get("TRENDWATCH_ES_PASSWORD", "")
+        if env.get("TRENDWATCH_ES_PREFIX"):
+            options["prefix"] = env["TRENDWATCH_ES_PREFIX"]
+        return STORES.get("elasticsearch")(STORES.options_model("elasticsearch")(**options))
+    raise typer.BadParameter(f"{spec!r}: unknown store {kind!r}; known: sqlite, elasticsearch")
+
+
+def resolve_store(config: Path | None, spec: str | None, *, read_only: bool = False) -> Any:
+    if (config is None) == (spec is None):
+        raise typer.BadParameter("name the store with --config CONFIG or --store SPEC (one of them)")
+    if spec is not None:
+        return store_from_spec(spec, read_only=read_only)
+    assert config is not None
+    settings = plugins.load(config)
+    block = settings.store
+    options = block.options
+    if read_only and "read_only" in type(options).model_fields:
+        options = options.model_copy(update={"read_only": True})
+    try:
+        return STORES.get(block.type)(options)
+    except NotConfigured as exc:
+        raise typer.BadParameter(f"{config}: store: {exc}") from None
+
+
+@asynccontextmanager
+async def opened(store: Any) -> AsyncIterator[Any]:
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """A date, an ISO time (UTC unless it says otherwise) or an age such as 7d."""
+    if value is None:
+        return None
+    with suppress(ValueError):
+        return utcnow() - parse_duration(value)
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is neither a date (2026-11-01), a time, nor an age (7d)") from None
+
+
+def _run(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except (StoreError, ConfigError) as exc:
+        Console(stderr=True, highlight=False).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        Console(stderr=True).print("stopped; run the same command again to carry on")
+        raise typer.Exit(130) from None
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=console, transient=False,
+    )  # fmt: skip
+
+
+def _query(text: str | None) -> Query | None:
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except QuerySyntaxError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--query") from None
+
+
+# --------------------------------------------------------------------------- search
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="The query, e.g. '(late OR \"دیر\") AND brand:digikala'.")],
+    config: ConfigOption = None,
+    store: StoreOption = None,
+    since: SinceOption = None,
+    until: Annotated[str | None, typer.Option("--until", help="Only posts created before this.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000, help="Most posts to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON post per line instead of a table.")] = False,
+) -> None:
+    """Search stored posts with the query language, newest first.
+
+    AND, OR, NOT, parentheses, "exact phrases", NEAR/n, word*, lang:, platform:, brand:,
+    author: and #hashtag; see docs/store.md.
+    """
+    try:
+        parse(query)
+    except QuerySyntaxError as exc:
+        raise typer.BadParameter(str(exc), param_hint="QUERY") from None
+    target = resolve_store(config, store, read_only=True)
+    window = parse_since(since), parse_since(until)
+
+    async def run() -> list[EnrichedPost]:
+        async with opened(target) as s:
+            found: list[EnrichedPost] = await s.search(query, since=window[0], until=window[1], limit=limit)
+            return found
+
+    posts = _run(run())
+    if as_json:
+        for post in posts:
+            sys.stdout.write(codec.dump_post(post).decode() + "\n")
+        return
+    table = Table("created", "id", "lang", "brands", "text", title=f"{len(posts)} posts", title_justify="left")
+    for post in posts:
+        text = post.post.text.replace("\n", " ")
+        table.add_row(
+            post.post.created_at.strftime("%Y-%m-%d %H:%M"),
+            post.id,
+            post.enrichment.lang,
+            ", ".join(post.enrichment.brands),
+            text[:100] + ("…" if len(text) > 100 else ""),
+        )
+    Console().print(table)
+
+
+# --------------------------------------------------------------------------- export
+
+
+class ExportFormat(StrEnum):
+    ndjson = "ndjson"
+    csv = "csv"
+    parquet = "parquet"
+
+
+COLUMNS = (
+    "id", "platform", "source", "created_at", "lang", "author_id", "author_handle", "title", "text", "url",
+    "brands", "hashtags", "topics", "sentiment", "sentiment_label", "likes", "reposts", "replies", "views",
+)  # fmt: skip
+
+
+def flat_row(post: EnrichedPost) -> dict[str, Any]:
+    """One post as a flat row (csv, parquet): lists joined with '|', absent counts empty."""
+    p, e = post.post, post.enrichment
+    return {
+        "id": p.id,
+        "platform": p.platform,
+        "source": p.source,
+        "created_at": p.created_at.isoformat(),
+        "lang": e.lang,
+        "author_id": p.author.id if p.author else None,
+        "author_handle": p.author.handle if p.author else None,
+        "title": p.title,
+        "text": p.text,
+        "url": p.url,
+        "brands": "|".join(e.brands),
+        "hashtags": "|".join(codec.hashtags_of(post)),
+        "topics": "|".join(codec.topics_of(post)),
+        "sentiment": e.sentiment,
+        "sentiment_label": e.sentiment_label,
+        "likes": p.engagement.likes,
+        "reposts": p.engagement.reposts,
+        "replies": p.engagement.replies,
+        "views": p.engagement.views,
+    }
+
+
+class _Writer:
+    """Appends pages of posts to an export in progress (`<out>.partial`, plus a parts directory
+    for parquet), so an interrupted export resumes without repeating or losing a row."""
+
+    def __init__(self, out: Path, fmt: ExportFormat, resume: bool) -> None:
+        self.out, self.fmt = out, fmt
+        self.partial = out.with_name(out.name + ".partial")
+        self.parts = out.with_name(out.name + ".parts")
+        self.handle: IO[str] | None = None
+        self.part = len(list(self.parts.glob("part-*.parquet"))) if resume and self.parts.exists() else 0
+        if fmt is ExportFormat.parquet:
+            _require_pyarrow()
+            self.parts.mkdir(exist_ok=True)
+        else:
+            self.handle = self.partial.open("a" if resume else "w", encoding="utf-8", newline="")
+            if fmt is ExportFormat.csv and self.handle.tell() == 0:
+                csv.writer(self.handle).writerow(COLUMNS)
+
+    def write(self, posts: list[EnrichedPost]) -> None:
+        if self.fmt is ExportFormat.ndjson:
+            assert self.handle is not None
+            self.handle.write("".join(codec.dump_post(p).decode() + "\n" for p in posts))
+        elif self.fmt is ExportFormat.csv:
+            assert self.handle is not None
+            writer = csv.DictWriter(self.handle, fieldnames=COLUMNS)
+            writer.writerows(flat_row(p) for p in posts)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pylist([flat_row(p) for p in posts], schema=_parquet_schema())
+            self.part += 1
+            pq.write_table(table, self.parts / f"part-{self.part:06d}.parquet")
+        if self.handle is not None:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+
+    def finish(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.partial.replace(self.out)
+            return
+        import pyarrow.parquet as pq
+
+        parts = sorted(self.parts.glob("part-*.parquet"))
+        with pq.ParquetWriter(self.out, _parquet_schema()) as writer:
+            for part in parts:
+                writer.write_table(pq.read_table(part))
+        for part in parts:
+            part.unlink()
+        self.parts.rmdir()
+
+    def close(self) -> None:
+        if self.handle is not None and not self.handle.closed:
+            self.handle.close()
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise typer.BadParameter(
+            "parquet needs pyarrow: pip install 'trendwatch[parquet]'", param_hint="--format"
+        ) from None
+
+
+def _parquet_schema() -> Any:
+    import pyarrow as pa
+
+    text = pa.string()
+    types = {
+        "sentiment": pa.float64(),
+        "likes": pa.int64(),
+        "reposts": pa.int64(),
+        "replies": pa.int64(),
+        "views": pa.int64(),
+    }
+    return pa.schema([(name, types.get(name, text)) for name in COLUMNS])
+
+
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.", metavar="FILE", show_default=False)],
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="ndjson (lossless), csv or parquet.")] = (
+        ExportFormat.ndjson
+    ),
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Only posts matching this query.")] = None,
+    since: SinceOption = None,
+    config: ConfigOption = None,
+    store: StoreOption = None,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start over instead of resuming an interrupted export.")
+    ] = (False),
+) -> None:
+    """Export stored posts as NDJSON (every field, raw payload included), CSV or Parquet.
+
+    Interrupted? Run the same command again: it resumes from the last page written.
+    """
+    matcher = _query(query)
+    if not out.parent.is_dir():
+        raise typer.BadParameter(f"the directory {out.parent} does not exist", param_hint="--out")
+    if out.exists() and not restart:
+        raise typer.BadParameter(f"{out} exists; remove it or pass --restart to overwrite", param_hint="--out")
+    start = parse_since(since)
+    source = resolve_store(config, store, read_only=True)
+    checkpoint = out.with_name(out.name + ".progress.json")
+    job = {"format": fmt.value, "query": query, "since": start.isoformat() if start else None}
+    resume = checkpoint.exists() and not restart and json.loads(checkpoint.read_text())["job"] == job
+    state: dict[str, Any] = (
+        json.loads(checkpoint.read_text()) if resume else {"job": job, "after": None, "written": 0, "seen": 0}
+    )
+    console = Console(stderr=True, highlight=False)
+
+    async def run() -> int:
+        async with opened(source) as s:
+            total = await s.count(since=start)
+            writer = _Writer(out, fmt, resume)
+            try:
+                with _progress(console) as progress:
+                    task = progress.add_task("exporting", total=total, completed=state["seen"])
+                    async for posts, cursor in s.scan(since=start, after=state["after"]):
+                        kept = [p for p in posts if matcher is None or matcher.matches(p)]
+                        if kept:
+                            writer.write(kept)
+                        state.update(
+                            after=cursor, written=state["written"] + len(kept), seen=state["seen"] + len(posts)
+                        )
+                        checkpoint.write_text(json.dumps(state))
+                        progress.update(task, completed=state["seen"])
+                writer.finish()
+            finally:
+                writer.close()
+            checkpoint.unlink()
+            return int(state["written"])
+
+    written = _run(run())
+    console.print(f"wrote {written:,} posts to {out}" + (" (resumed)" if resume else ""))
+
+
+# --------------------------------------------------------------------------- reindex
+
+
+def reindex(
+    source: Annotated[str, typer.Option("--from", help="Where posts are now: sqlite:PATH or elasticsearch:URL.")],
+    target: Annotated[str, typer.Option("--to", help="Where they go: elasticsearch:URL or sqlite:PATH.")],
+    since: SinceOption = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=50_000, help="Posts per write.")] = 1000,
+    restart: Annotated[bool, typer.Option("--restart", help="Copy everything again from the start.")] = False,
+) -> None:
+    """Copy posts, state and alert history to another store (e.g. SQLite to Elasticsearch).
+
+    Every post, every state key (source cursors, alert lifecycle) and the alert history are
+    copied. Re-running is safe (writes are idempotent by post id) and resumes where it stopped: the
+    place is kept in the destination's state. Stop the service first so nothing is written to
+    the old store meanwhile, then point the config at the new store.
+    """
+    origin = store_from_spec(source, read_only=True)
+    destination = store_from_spec(target)
+    start = parse_since(since)
+    console = Console(stderr=True, highlight=False)
+    mark = "reindex:" + hashlib.sha1(f"{source}|{start}".encode()).hexdigest()[:12]
+
+    async def run() -> dict[str, int]:
+        async with opened(origin) as old, opened(destination) as new:
+            place = None if restart else await new.get_state(mark)
+            place = place or {"after": None, "posts": 0, "state": False, "alerts": False}
+            total = await old.count(since=start)
+            with _progress(console) as progress:
+                task = progress.add_task("posts", total=total, completed=place["posts"])
+                async for posts, cursor in old.scan(since=start, after=place["after"], page=batch):
+                    await new.upsert(posts)
+                    place.update(after=cursor, posts=place["posts"] + len(posts))
+                    await new.set_state(mark, place)  # only after the posts are committed
+                    progress.update(task, completed=place["posts"])
+            copied = {"posts": place["posts"], "state keys": 0, "alerts": 0}
+            if not place["state"]:
+                for key, value in (await old.get_states("")).items():
+                    if not key.startswith("reindex:"):
+                        await new.set_state(key, value)
+                        copied["state keys"] += 1
+                place["state"] = True
+                await new.set_state(mark, place)
+            if not place["alerts"]:
+                for alert in reversed(await old.alerts(limit=10_000)):
+                    await new.record_alert(alert)
+                    copied["alerts"] += 1
+                place["alerts"] = True
+                await new.set_state(mark, place)
+            if hasattr(new, "flush"):
+                await new.flush()
+            return copied
+
+    copied = _run(run())
+    console.print(
+        f"copied {copied['posts']:,} posts, {copied['state keys']:,} state keys and {copied['alerts']:,} alert "
+        f"events to {target}; now set the config's store: block to it"
+    )
+
+
+# --------------------------------------------------------------------------- store maintenance
+
+
+@store_app.command("info")
+def info(config: ConfigOption = None, store: StoreOption = None) -> None:
+    """Posts, time span, file size and health of the store."""
+    target = resolve_store(config, store, read_only=True)
+
+    async def run() -> dict[str, Any]:
+        async with opened(target) as s:
+            details: dict[str, Any] = {"store": repr(s), "posts": await s.count()}
+            details["posts in the last 24 h"] = await s.count(since=utcnow() - timedelta(days=1))
+            details["alert events (latest 10,000)"] = len(await s.alerts(limit=10_000))
+            details["posts kept after a rejection"] = len(await s.get_states("rejected:"))
+            path = getattr(s, "path", None)
+            if isinstance(path, Path):
+                size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+                details["file size"] = f"{size / 2**20:,.1f} MiB"
+            return details
+
+    details = _run(run())
+    table = Table("", "", show_header=False)
+    for key, value in details.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    Console().print(table)
+
+
+@store_app.command("retention")
+def retention(
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Delete posts and alerts older than this age, e.g. 180d.")
+    ],
+    config: ConfigOption = None,
+    store: StoreOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete posts (with their counts and index entries) and alerts older than an age."""
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--older-than") from None
+    cutoff = utcnow() - age
+    target = resolve_store(config, store)
+    if not yes:
+        typer.confirm(f"delete every post created before {cutoff:%Y-%m-%d %H:%M} UTC from {target!r}?", abort=True)
+    console = Console(stderr=True, highlight=False)
+
+    async def run() -> int:
+        async with opened(target) as s:
+            with _progress(console) as progress:
+                task = progress.add_task("deleting", total=await s.count(until=cutoff))
+                deleted: int = await s.delete_before(cutoff, progress=lambda n: progress.advance(task, n))
+            return deleted
+
+    console.print(f"deleted {_run(run()):,} posts created before {cutoff.isoformat()}")
+
+
+@store_app.command("vacuum")
+def vacuum(
+    config: ConfigOption = None,
+    store: StoreOption = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Rewrite the whole file (smallest; needs its size free).")
+    ] = False,
+) -> None:
+    """Compact the embedded store: merge the full-text index, return free pages, tidy statistics."""
+    target = resolve_store(config, store)
+    if not hasattr(target, "vacuum"):
+        raise typer.BadParameter(f"{target!r} looks after its own space; nothing to vacuum")
+    before = _size(target)
+
+    async def run() -> None:
+        async with opened(target) as s:
+            await s.vacuum(full=full)
+
+    with Console(stderr=True).status("vacuuming"):
+        _run(run())
+    after = _size(target)
+    Console(stderr=True, highlight=False).print(f"{before / 2**20:,.1f} MiB -> {after / 2**20:,.1f} MiB")
+
+
+def _size(store: Any) -> int:
+    path = getattr(store, "path", None)
+    if not isinstance(path, Path):
+        return 0
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+@store_app.command("es-templates")
+def es_templates(
+    directory: Annotated[Path, typer.Argument(help="Where to write the JSON files.")] = Path("deploy/elasticsearch"),
+    prefix: Annotated[str, typer.Option("--prefix", help="Name prefix (<prefix>-posts, ...).")] = "trendwatch",
+    retention_age: Annotated[str | None, typer.Option("--retention", help="Data stream retention, e.g. 365d.")] = None,
+) -> None:
+    """Write the index template, lifecycle and index bodies the Elasticsearch store installs."""
+    from indexer.elastic_requests import retention_text
+    from indexer.elastic_schema import Names, write_deploy_files
+
+    keep = retention_text(parse_duration(retention_age)) if retention_age else None
+    for path in write_deploy_files(directory, Names(prefix), keep):
+        typer.echo(path)
