@@ -13,10 +13,12 @@ take screenshots run before those that acknowledge or mute, so the images never 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
 import threading
+import urllib.request
 from collections.abc import Coroutine, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -41,7 +43,8 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 ARTIFACTS = Path(os.environ.get("TRENDWATCH_ARTIFACTS", ROOT / "artifacts")) / "screenshots"
 TOKEN = "browser-test-token"
 WINDOW = f"to={END.isoformat().replace('+00:00', 'Z')}&range=7d"
-SPIKE = "mention-spike|Kavehmart"
+SPIKE = "tone-shift|Kavehmart"
+OTHER = "share-of-voice|Kavehmart"
 VIEWS = ("overview", "compare", "brand", "alerts")
 
 pytestmark = [
@@ -54,12 +57,14 @@ pytestmark = [
 
 
 class LiveServer:
-    """The web app served from a thread with its own event loop: one store, several apps
-    (English, Persian, token-protected), each on a free port of 127.0.0.1."""
+    """The web app served from a thread with its own event loop: several apps (English,
+    Persian, token-protected, ...), each on a free port of 127.0.0.1, each over the SQLite store
+    its settings name (one store object per file, shared by the apps on it)."""
 
-    def __init__(self, db: Path, apps: dict[str, Settings]) -> None:
-        self.db, self.apps = db, apps
+    def __init__(self, apps: dict[str, Settings]) -> None:
+        self.apps = apps
         self.urls: dict[str, str] = {}
+        self.stores: dict[Path, SqliteStore] = {}
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._failed: BaseException | None = None
@@ -90,11 +95,13 @@ class LiveServer:
         self.loop.close()
 
     async def _setup(self) -> None:
-        self.store = SqliteStore(SqliteStore.Options(path=self.db))
-        await self.store.open()
         self.runners = []
         for name, settings in self.apps.items():
-            runner = web.AppRunner(create_app(self.store, settings, now=lambda: END), access_log=None)
+            path = settings.store.options.path
+            if path not in self.stores:
+                self.stores[path] = SqliteStore(SqliteStore.Options(path=path))
+                await self.stores[path].open()
+            runner = web.AppRunner(create_app(self.stores[path], settings, now=lambda: END), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", 0).start()
             self.runners.append(runner)
@@ -103,27 +110,39 @@ class LiveServer:
     async def _teardown(self) -> None:
         for runner in self.runners:
             await runner.cleanup()
-        await self.store.close()
+        for store in self.stores.values():
+            await store.close()
+
+    def store(self, app: str) -> SqliteStore:
+        return self.stores[self.apps[app].store.options.path]
 
     def call(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         """Run a coroutine on the server's loop (e.g. a store read) and return its result."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
 
+    def api(self, app: str, path: str) -> Any:
+        """An API answer, fetched directly (what the page should show)."""
+        with urllib.request.urlopen(self.urls[app] + path, timeout=30) as response:
+            return json.loads(response.read())
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return built_store(tmp_path_factory.mktemp("web-store"))
+    """The demo's week without the hostile posts: what the screenshots show."""
+    return built_store(tmp_path_factory.mktemp("web-store"), hostile=False)
 
 
 @pytest.fixture(scope="module")
 def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    db = copy_store(built.db, tmp_path_factory.mktemp("browser-store"))
+    clean = copy_store(built.db, tmp_path_factory.mktemp("browser-store"))
+    hostile = copy_store(built_store(tmp_path_factory.mktemp("web-store")).db, tmp_path_factory.mktemp("hostile"))
     apps = {
-        "en": make_settings(db),
-        "fa": make_settings(db, brand_language="fa", calendar="jalali", digits="persian", language="fa"),
-        "token": make_settings(db, web={"token": TOKEN}),
+        "en": make_settings(clean),
+        "fa": make_settings(clean, brand_language="fa", calendar="jalali", digits="persian", language="fa"),
+        "token": make_settings(clean, web={"token": TOKEN}),
+        "hostile": make_settings(hostile),
     }
-    with LiveServer(db, apps) as live:
+    with LiveServer(apps) as live:
         yield live
 
 
@@ -223,7 +242,8 @@ def test_each_view_renders_with_data(server: LiveServer, tab: Page, built: Built
     assert page.locator(".chart[data-drawn=true]").count() == 5
     assert page.locator("#view .chart").first.locator("g.trace.scatter").count() == 3, "a line per brand"
     assert page.locator("table.emerging tbody tr").count() >= 3
-    assert page.locator(".alerts-table tbody tr").count() == 2
+    overview = server.api("en", f"/api/overview?{WINDOW}")
+    assert page.locator(".alerts-table tbody tr").count() == len(overview["alerts"]) > 0
     assert page.locator("#posts li.post").count() == 20
     tab.screenshot("overview")
 
@@ -247,9 +267,12 @@ def test_each_view_renders_with_data(server: LiveServer, tab: Page, built: Built
 
     page.click("#tabs [data-view=alerts]")
     tab.ready("alerts")
-    assert page.locator("article.alert").count() == 2
-    assert tab.text("#alerts-resolved") == "2"
-    assert page.locator("article.alert h3").first.text_content().startswith(("Spike", "Update"))
+    alerts = server.api("en", f"/api/alerts?{WINDOW}")
+    assert page.locator("article.alert").count() == len(alerts["alerts"]) > 0
+    assert tab.text("#alerts-open") == str(alerts["open"])
+    assert tab.text("#alerts-resolved") == str(alerts["resolved"])
+    titles = page.locator("article.alert h3").all_text_contents()
+    assert titles == [a["explanation"]["title"] for a in alerts["alerts"]]
     page.locator(f"article.alert[data-key='{SPIKE}'] details summary").click()
     explanation = page.locator(f"article.alert[data-key='{SPIKE}'] .explanation")
     assert explanation.is_visible()
@@ -339,14 +362,14 @@ def test_acknowledge_and_mute_round_trip_to_the_store(server: LiveServer, tab: P
     card = page.locator(f"article.alert[data-key='{SPIKE}']")
     card.locator("button.ack").click()
     page.wait_for_selector(f"article.alert[data-key='{SPIKE}'] .badge.acked")
-    saved = server.call(server.store.get_state(ack_key(SPIKE)))
-    assert saved["episode"] == server.call(server.store.get_state(f"alert:{SPIKE}"))["started_at"]
+    saved = server.call(server.store("en").get_state(ack_key(SPIKE)))
+    assert saved["episode"] == server.call(server.store("en").get_state(f"alert:{SPIKE}"))["started_at"]
     assert card.locator("button.ack").is_disabled()
 
     card.locator("select.mute-for").select_option("7d")
     card.locator("button.mute").click()
     page.wait_for_selector(f"article.alert[data-key='{SPIKE}'] .badge.muted-badge")
-    mute = server.call(server.store.get_state(mute_key(SPIKE)))
+    mute = server.call(server.store("en").get_state(mute_key(SPIKE)))
     assert mute["until"] == "2026-12-03T12:00:00+00:00"
     assert "2026-12-03" in card.locator(".badge.muted-badge").text_content()
 
@@ -355,8 +378,8 @@ def test_acknowledge_and_mute_round_trip_to_the_store(server: LiveServer, tab: P
     assert page.locator(f"article.alert[data-key='{SPIKE}'] .badge.muted-badge").count() == 1, "kept in the store"
     page.locator(f"article.alert[data-key='{SPIKE}'] button.unmute").click()
     page.wait_for_selector(f"article.alert[data-key='{SPIKE}'] button.mute")
-    assert server.call(server.store.get_state(mute_key(SPIKE))) is None
-    other = page.locator("article.alert[data-key='author-spike|Kavehmart']")
+    assert server.call(server.store("en").get_state(mute_key(SPIKE))) is None
+    other = page.locator(f"article.alert[data-key='{OTHER}']")
     assert other.locator(".badge.acked").count() == 0
 
 
@@ -372,7 +395,7 @@ def test_an_alert_link_opens_the_page_filtered_to_it(server: LiveServer, tab: Pa
 
 def test_untrusted_text_stays_inert(server: LiveServer, tab: Page) -> None:
     # The hostile posts were written 08:41-09:00 UTC: in this window they are new and many.
-    page = tab.open(f"{server.urls['en']}/?range=6h&to=2026-11-26T09:15:00Z&q=script", "overview")
+    page = tab.open(f"{server.urls['hostile']}/?range=6h&to=2026-11-26T09:15:00Z&q=script", "overview")
     assert page.locator("#posts li.post").count() == 20
     assert page.evaluate("window.__pwned") is None, "no injected script ran"
     for selector in ("img", "#posts script", "#view script", "svg[onload]", "[onerror]", "b", "i"):
@@ -394,6 +417,23 @@ def test_untrusted_text_stays_inert(server: LiveServer, tab: Page) -> None:
     hover = chart.locator(".hoverlayer text").first
     hover.wait_for()
     assert HOSTILE_TAG in hover.text_content(), "the hover label too shows the characters"
+    assert page.evaluate("window.__pwned") is None
+
+    # The hashtag also raised an alert: its title, explanation and example posts quote it.
+    keys = {a["key"] for a in server.api("hostile", f"/api/alerts?{WINDOW}")["alerts"]}
+    assert f"emerging-hashtags|{HOSTILE_TAG}" in keys
+    page.goto(f"{server.urls['hostile']}/?view=alerts&{WINDOW}")
+    tab.ready("alerts")
+    card = page.locator("article.alert", has=page.locator("h3", has_text=HOSTILE_TAG))
+    assert card.count() == 1
+    card.locator("details summary").click()
+    assert HOSTILE_TAG in card.locator("h3").text_content()
+    quotes = card.locator(".quotes li").all_text_contents()
+    assert quotes
+    assert all("<script>" in q and HOSTILE_TAG in q for q in quotes), "quoted as written"
+    assert card.locator("a").count() == 0, "the quotes' javascript: links are no links"
+    for selector in ("img", "svg[onload]", "[onerror]", "b", "i"):
+        assert page.locator(selector).count() == 0, selector
     assert page.evaluate("window.__pwned") is None
     hrefs = page.evaluate("[...document.querySelectorAll('a[href]')].map(a => a.href)")
     assert all(h.startswith("http") for h in hrefs)

@@ -36,8 +36,10 @@ from trendwatch.timeutil import DisplayClock
 
 WEEK = (END - timedelta(days=7), END)
 BRANDS = ("Kavehmart", "Parsamall", "Shabdiz")
-INCIDENT = generate(END).incident_start
-SPIKE = "mention-spike|Kavehmart"
+STORM = generate(END)
+INCIDENT = STORM.incident_start
+SPIKE = "tone-shift|Kavehmart"
+OTHER = "share-of-voice|Kavehmart"
 
 
 @pytest.fixture(scope="session")
@@ -202,25 +204,48 @@ async def test_brand_drilldown_by_platform_language_and_engagement(client: Check
 
 async def test_alerts_are_episodes_explained_and_counted_by_rule(client: CheckedClient) -> None:
     body = await client.get("/api/alerts")
-    by_key = {a["key"]: a for a in body["alerts"]}
-    spike = by_key[SPIKE]
-    assert spike["status"] == "resolved"
-    assert spike["severity"] == "critical"
-    assert INCIDENT <= _at(spike["started_at"]) < INCIDENT + timedelta(hours=4)
-    assert spike["events"] >= 2, "opened, then resolved (maybe updated between)"
-    assert spike["explanation"]["title"].endswith("Kavehmart")
-    assert spike["explanation"]["drivers"], "what drove it, from the store"
-    assert spike["acknowledged"] is None
-    assert spike["muted"] is None
-    assert {r["rule"]: r["resolved"] for r in body["by_rule"]} == {"author-spike": 1, "mention-spike": 1}
-    assert body["open"] == 0
-    assert body["resolved"] == 2
-    only = await client.get("/api/alerts", rule="author-spike")
-    assert [a["rule"] for a in only["alerts"]] == ["author-spike"]
-    assert (await client.get("/api/alerts", status="open"))["alerts"] == []
-    assert (await client.get("/api/alerts", brand="Shabdiz"))["alerts"] == []
-    before = await client.get("/api/alerts", to=(INCIDENT - timedelta(hours=1)).isoformat(), range="1d")
+    items = body["alerts"]
+    by_key = {a["key"]: a for a in items}
+    tone = by_key[SPIKE]
+    assert tone["status"] == "resolved"
+    assert tone["rule"] == "tone-shift"
+    assert INCIDENT - timedelta(hours=3) <= _at(tone["started_at"]) <= STORM.incident_end
+    assert tone["events"] >= 2, "opened, then resolved (maybe updated between)"
+    assert "Kavehmart" in tone["explanation"]["title"]
+    assert tone["explanation"]["drivers"], "what drove it, from the store"
+    assert tone["explanation"]["quotes"], "example posts"
+    assert tone["acknowledged"] is None
+    assert tone["muted"] is None
+    storm = by_key["emerging-hashtags|" + hashtag_key(INCIDENT_HASHTAG)]
+    assert storm["status"] == "open", "still emerging at the end of the week"
+    assert [a["status"] for a in items] == sorted((a["status"] for a in items), key=("open", "resolved").index)
+    rules = {r["rule"]: r for r in body["by_rule"]}
+    assert set(rules) == {"tone-shift", "share-of-voice", "emerging-hashtags"}
+    for rule, counts in rules.items():
+        mine = [a for a in items if a["rule"] == rule]
+        assert (counts["open"], counts["resolved"]) == (
+            sum(a["status"] == "open" for a in mine),
+            sum(a["status"] == "resolved" for a in mine),
+        )
+    assert (body["open"], body["resolved"]) == (
+        sum(r["open"] for r in rules.values()),
+        sum(r["resolved"] for r in rules.values()),
+    )
+    assert body["open"] > 0
+    assert body["resolved"] > 0
+    only = await client.get("/api/alerts", rule="tone-shift")
+    assert {a["rule"] for a in only["alerts"]} == {"tone-shift"}
+    assert only["by_rule"] == body["by_rule"], "counts stay for every rule (they fill the rule filter)"
+    opened = await client.get("/api/alerts", status="open")
+    assert [a["key"] for a in opened["alerts"]] == [a["key"] for a in items if a["status"] == "open"]
+    shabdiz = {a["key"] for a in (await client.get("/api/alerts", brand="Shabdiz"))["alerts"]}
+    assert "share-of-voice|Shabdiz" in shabdiz
+    assert SPIKE not in shabdiz
+    before = await client.get("/api/alerts", to=(INCIDENT - timedelta(hours=6)).isoformat(), range="1d")
     assert before["alerts"] == []
+    hostile = by_key[f"emerging-hashtags|{HOSTILE_TAG}"]["explanation"]
+    assert hostile["quotes"]
+    assert all(q["url"] is None for q in hostile["quotes"]), "a javascript: URL in a quoted post is dropped"
 
 
 async def test_acknowledge_and_mute_round_trip_through_the_store(writable: SqliteStore) -> None:
@@ -237,7 +262,7 @@ async def _acknowledge_and_mute(client: CheckedClient, store: SqliteStore) -> No
     assert saved["episode"] == lifecycle["started_at"]
     listed = {a["key"]: a for a in (await client.get("/api/alerts"))["alerts"]}
     assert listed[SPIKE]["acknowledged"]["at_display"] == "2026-11-26 15:30"
-    assert listed["author-spike|Kavehmart"]["acknowledged"] is None
+    assert listed[OTHER]["acknowledged"] is None
 
     status, state = await client.call("POST", "/api/alerts/mute", body={"key": SPIKE, "duration": "24h"})
     assert status == 200

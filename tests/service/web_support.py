@@ -1,7 +1,7 @@
 """A real store for the web app's tests: the demo's synthetic week, enriched by the real NLP
-stage, stored in a real SQLite file, with alerts from the real alert engine replayed hour by
-hour (as `trendwatch demo` does), plus a handful of hostile posts carrying script and HTML in
-every untrusted field.
+stage, stored in a real SQLite file, with alerts from the real alert engine (tone shift, share of
+voice, emerging hashtags) replayed hour by hour from just before the injected incident, plus a
+handful of hostile posts carrying script and HTML in every untrusted field.
 
 Building takes a few seconds, so it happens once per test session (`built_store`); each
 test then works on its own copy of the file (`copy_store`), so acknowledging or muting in one
@@ -32,7 +32,6 @@ from trendwatch.service.demo.synthetic import as_post as demo_post
 END = datetime(2026, 11, 26, 12, tzinfo=UTC)
 """The synthetic week ends here; tests ask for windows ending at END."""
 DAYS = 7
-WARM_UP = timedelta(days=2)
 
 HOSTILE_TEXT = (
     'Kavehmart <script>window.__pwned = "script"</script><img src=x onerror="window.__pwned=\'img\'">'
@@ -45,7 +44,7 @@ HOSTILE_POSTS = 20
 
 
 def settings(db: Path, *, brand_language: str = "en", web: dict[str, Any] | None = None, **display: Any) -> Settings:
-    """The demo's brands and two volume-spike detectors (hourly: the synthetic week's grain),
+    """The demo's brands and three detectors (tone shift, share of voice, emerging hashtags),
     storing in `db`; `display` settings as given (time zone Asia/Tehran)."""
     brands = [
         {
@@ -64,8 +63,9 @@ def settings(db: Path, *, brand_language: str = "en", web: dict[str, Any] | None
         "store": {"type": "sqlite", "path": str(db)},
         "web": web or {},
         "detectors": [
-            {"type": "volume_spike", "name": "mention-spike", "step": "1h", "interval": "1h"},
-            {"type": "volume_spike", "name": "author-spike", "metric": "authors", "step": "1h", "interval": "1h"},
+            {"type": "tone_shift", "name": "tone-shift"},
+            {"type": "share_of_voice", "name": "share-of-voice"},
+            {"type": "emerging_term", "name": "emerging-hashtags", "kind": "hashtag"},
         ],
     }
     return settings_from_data(data, file="<web tests>", registries=plugins.REGISTRIES)
@@ -112,11 +112,11 @@ class Built:
         ]
 
 
-async def build(db: Path) -> Built:
-    """Fill `db`: enrich and store the week and the hostile posts, then replay the detectors."""
+async def build(db: Path, *, hostile: bool = True) -> Built:
+    """Fill `db`: enrich and store the week (and the hostile posts), then replay the detectors."""
     config = settings(db)
     stream = generate(END, days=DAYS)
-    posts = [demo_post(p, source="synthetic") for p in stream.posts] + hostile_posts()
+    posts = [demo_post(p, source="synthetic") for p in stream.posts] + (hostile_posts() if hostile else [])
     enricher = build_enricher(config.nlp, config.brands)
     enriched = [EnrichedPost(p, e) for p, e in zip(posts, enricher(posts), strict=True)]
     store = SqliteStore(SqliteStore.Options(path=db))
@@ -128,7 +128,7 @@ async def build(db: Path) -> Built:
         detectors = plugins.build_detectors(config)
         engine = AlertEngine(store, detectors, [], alert_context(config))
         events = 0
-        t = stream.start + WARM_UP
+        t = stream.incident_start - 2 * HOUR  # from just before the incident: what the tests look at
         while t <= END:
             for detector in detectors:
                 events += len(await engine.run(detector, t))
@@ -141,11 +141,13 @@ async def build(db: Path) -> Built:
 _BUILT: dict[str, Built] = {}
 
 
-def built_store(directory: Path) -> Built:
-    """The filled database, built once per test session under `directory`."""
-    if "db" not in _BUILT:
-        _BUILT["db"] = asyncio.run(build(directory / "web.db"))
-    return _BUILT["db"]
+def built_store(directory: Path, *, hostile: bool = True) -> Built:
+    """The filled database, built once per test session under `directory`; without the hostile
+    posts for the screenshots (a reader of the README should see the product, not the attack)."""
+    name = "web.db" if hostile else "clean.db"
+    if name not in _BUILT:
+        _BUILT[name] = asyncio.run(build(directory / name, hostile=hostile))
+    return _BUILT[name]
 
 
 def copy_store(source: Path, target_dir: Path) -> Path:

@@ -28,6 +28,7 @@ from alerts.lifecycle import last_alert
 from trendwatch.models import Alert
 from trendwatch.service.web import schema
 from trendwatch.service.web.params import BadRequest, Scope, choice
+from trendwatch.service.web.posts import safe_url
 from trendwatch.service.web.state import Env
 from trendwatch.timeutil import DisplayClock, parse_duration
 
@@ -61,7 +62,7 @@ def _explanation(alert: Alert, context: AlertContext) -> schema.Explanation:
         summary=e.summary,
         facts=[schema.AlertFact(label=f.label, value=f.value) for f in e.facts],
         drivers=[schema.AlertDrivers(label=d.label, items=list(d.items)) for d in e.drivers],
-        quotes=[schema.AlertQuote(author=q.author, when=q.when, text=q.text, url=q.url) for q in e.quotes],
+        quotes=[schema.AlertQuote(author=q.author, when=q.when, text=q.text, url=safe_url(q.url)) for q in e.quotes],
     )
 
 

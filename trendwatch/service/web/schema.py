@@ -153,7 +153,7 @@ class AlertQuote(_Out):
     author: str
     when: str
     text: str
-    url: str | None = None
+    url: str | None = Field(None, description="http(s) only; other schemes are dropped.")
 
 
 class Explanation(_Out):
