@@ -110,8 +110,10 @@ async def test_overview_figures_match_the_posts(client: CheckedClient, built: Bu
         assert sum(series["posts"]) == len(posts)
     assert body["brands"][0]["own"] is True
     incident = hashtag_key(INCIDENT_HASHTAG).replace("_", " ")
-    assert body["emerging"][0]["term"].replace("_", " ") == incident
-    assert body["emerging"][0]["earlier_authors"] == 0
+    rising = [t["term"].replace("_", " ") for t in body["emerging"] if t["kind"] == "hashtag"]
+    assert rising[0] == incident, "the incident's hashtag is the most significant"
+    assert len(rising) == len(set(rising)), "one spelling per hashtag"
+    assert {t["kind"] for t in body["emerging"]} == {"hashtag", "topic"}
     spellings = [t["term"].replace("_", " ") for t in body["hashtags"]]
     assert len(spellings) == len(set(spellings)), "one spelling per hashtag"
     assert SPIKE in {a["key"] for a in body["alerts"]}

@@ -45,9 +45,9 @@ export function render(root, data, ctx) {
   const topics = chartBox("chart tall");
   const emerging = data.emerging.length
     ? table(
-        [t("col.term"), t("col.kind"), t("col.recent"), t("col.earlier"), t("col.growth")],
+        [t("col.term"), t("col.kind"), t("col.recent_posts"), t("col.recent_authors")],
         data.emerging.map((e) => [el("bdi", {}, e.kind === "hashtag" ? `#${e.term}` : e.term), t(`kind.${e.kind}`),
-          num(e.recent_authors), num(e.earlier_authors), `×${dec(e.growth)}`]),
+          num(e.posts), num(e.authors)]),
         { class: "emerging" },
       )
     : el("p", { class: "muted" }, t("overview.no_emerging"));

@@ -7,7 +7,7 @@ service calls `create_app(store, settings, health)`; docs/webapp.md describes th
 
 Modules: `server` (the app, middlewares), `security` (token, host and origin checks, headers),
 `routes` (every route, once), `params` (window and filters), `schema` (every JSON shape),
-`figures` (tone, series, emerging terms), one module per view (`overview`, `compare`,
+`figures` (tone, series, brand figures), one module per view (`overview`, `compare`,
 `drilldown`, `alerts`, `posts`, `meta`), `openapi` (the document, from routes and schema).
 """
 

@@ -1,12 +1,13 @@
 """Figures the views share, computed from the store's answers: tone with its uncertainty,
-chart series in display time, brand figures with share and change, and emerging terms.
+chart series in display time, brand figures with share and change, terms once per spelling.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TypeVar
 
 from indexer.store import Facet
 from trendwatch.models import Bucket, Series
@@ -15,8 +16,7 @@ from trendwatch.service.web.params import Scope
 from trendwatch.timeutil import DisplayClock
 
 Z95 = 1.96
-EMERGING_MIN_AUTHORS = 3
-"""A term needs this many distinct recent authors to count as emerging (one loud account is not a trend)."""
+T = TypeVar("T")
 
 
 def tone(positive: int, negative: int, posts: int, sentiment_sum: float) -> schema.Tone:
@@ -64,17 +64,21 @@ def series(found: Series | None, scope: Scope, clock: DisplayClock) -> schema.Se
     )
 
 
-def terms(found: Iterable[Facet]) -> list[schema.Term]:
-    """Terms in rank order. One term can reach the store in two spellings — a platform's
-    hashtag with `_` and the NLP stage's with a space (`ارسال_رایگان`, `ارسال رایگان`) — from
-    the same posts; only the better ranked spelling is shown."""
+def one_spelling(found: Iterable[T], name: Callable[[T], str]) -> list[T]:
+    """Terms in rank order, each once. One term can reach the store in two spellings — a
+    platform's hashtag with `_` and the NLP stage's with a space (`ارسال_رایگان`, `ارسال رایگان`)
+    — from the same posts; only the better ranked spelling is kept."""
     out, seen = [], set()
-    for f in found:
-        key = f.value.replace("_", " ")
+    for item in found:
+        key = name(item).replace("_", " ")
         if key not in seen:
             seen.add(key)
-            out.append(schema.Term(term=f.value, posts=f.count, authors=f.authors))
+            out.append(item)
     return out
+
+
+def terms(found: Iterable[Facet]) -> list[schema.Term]:
+    return [schema.Term(term=f.value, posts=f.count, authors=f.authors) for f in one_spelling(found, lambda f: f.value)]
 
 
 def brand_figures(name: str, own: bool, now: Facet | None, before: Facet | None, all_posts: int) -> schema.BrandFigures:
@@ -92,46 +96,3 @@ def brand_figures(name: str, own: bool, now: Facet | None, before: Facet | None,
         change=round((posts - previous) / previous, 4) if previous else None,
         tone=facet_tone(now),
     )
-
-
-def emerging(
-    kind: str,
-    recent: Sequence[Facet],
-    earlier: Sequence[Facet],
-    recent_span: timedelta,
-    earlier_span: timedelta,
-    limit: int = 10,
-) -> list[schema.EmergingTerm]:
-    """Terms used by more people per hour lately than before, most grown first.
-
-    growth = (recent authors / recent hours) / ((earlier authors + 1) / earlier hours): a term
-    new in the recent part grows from "one author before", so a single new mention is not news,
-    and `EMERGING_MIN_AUTHORS` distinct recent authors are required.
-    """
-    before: dict[str, int] = {}
-    for f in earlier:
-        before.setdefault(f.value.replace("_", " "), f.authors)
-    recent_hours = max(recent_span / timedelta(hours=1), 1e-9)
-    earlier_hours = max(earlier_span / timedelta(hours=1), 1e-9)
-    out = []
-    seen = set()
-    for facet in recent:
-        key = facet.value.replace("_", " ")
-        if facet.authors < EMERGING_MIN_AUTHORS or key in seen:
-            continue
-        seen.add(key)
-        was = before.get(key, 0)
-        growth = (facet.authors / recent_hours) / ((was + 1) / earlier_hours)
-        if growth <= 1.5:
-            continue
-        out.append(
-            schema.EmergingTerm(
-                term=facet.value,
-                kind="hashtag" if kind == "hashtag" else "topic",
-                recent_authors=facet.authors,
-                earlier_authors=was,
-                growth=round(growth, 2),
-            )
-        )
-    out.sort(key=lambda t: (-t.growth, -t.recent_authors, t.term))
-    return out[:limit]

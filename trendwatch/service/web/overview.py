@@ -4,19 +4,20 @@ talk about, what is new, and which alerts are open."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from aiohttp import web
 
 from trendwatch.models import SeriesQuery
 from trendwatch.service.web import schema
 from trendwatch.service.web.alerts import episodes
-from trendwatch.service.web.figures import brand_figures, emerging, series, terms
+from trendwatch.service.web.figures import brand_figures, one_spelling, series, terms
 from trendwatch.service.web.params import Scope
 from trendwatch.service.web.state import Env
 
 TOP_TERMS = 15
-EMERGING_POOL = 100
-EARLIER_POOL = 5000
+EMERGING = 10
+EMERGING_MIN_POSTS = 3
 
 
 def recent_part(scope: Scope) -> Scope:
@@ -26,18 +27,28 @@ def recent_part(scope: Scope) -> Scope:
 
 
 async def emerging_terms(env: Env, scope: Scope) -> list[schema.EmergingTerm]:
+    """Hashtags and topics of the recent part against the rest of the window (the store's
+    significant terms; its query narrows by brand and language, not by platform)."""
     recent = recent_part(scope)
-    found: list[schema.EmergingTerm] = []
-    for kind in ("topic", "hashtag"):
-        now, before = await asyncio.gather(
-            env.store.facets(
-                kind, recent.since, recent.until, where=scope.where(), order="authors", limit=EMERGING_POOL
-            ),
-            env.store.facets(kind, scope.since, recent.since, where=scope.where(), order="authors", limit=EARLIER_POOL),
+    found: dict[str, list[schema.EmergingTerm]] = {}
+    for kind in ("hashtag", "topic"):
+        rising = await env.store.emerging_terms(
+            kind,
+            recent.since,
+            recent.until,
+            scope.since,
+            recent.since,
+            brand=scope.brand,
+            lang=scope.lang,
+            limit=EMERGING,
+            min_count=EMERGING_MIN_POSTS,
         )
-        found += emerging(kind, now, before, recent.span, recent.since - scope.since)
-    found.sort(key=lambda t: (-t.growth, -t.recent_authors, t.term))
-    return found[:10]
+        found[kind] = [
+            schema.EmergingTerm(term=t.term, kind=kind, posts=t.count, authors=t.authors)
+            for t in one_spelling(rising, lambda t: t.term)
+        ]
+    mixed = [t for pair in itertools.zip_longest(found["hashtag"], found["topic"]) for t in pair if t is not None]
+    return mixed[:EMERGING]
 
 
 async def overview_view(request: web.Request) -> schema.Overview:

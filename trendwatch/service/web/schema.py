@@ -73,11 +73,13 @@ class Term(_Out):
 
 
 class EmergingTerm(_Out):
+    """A term unusually common in the recent part of the window compared with the rest of it
+    (the store's `emerging_terms`: significant terms, JLH score), most significant first."""
+
     term: str
     kind: Literal["hashtag", "topic"]
-    recent_authors: int = Field(description="Distinct authors in the recent part of the window.")
-    earlier_authors: int = Field(description="Distinct authors in the rest of the window.")
-    growth: float = Field(description="Authors per hour recently over authors per hour before (+1 smoothing).")
+    posts: int = Field(description="Posts using it in the recent part of the window.")
+    authors: int = Field(description="Their distinct authors.")
 
 
 class BrandFigures(_Out):
