@@ -19,7 +19,7 @@ import asyncio
 import math
 import os
 import random
-import statistics
+import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -34,19 +34,24 @@ from rich.table import Table
 from indexer.sqlite import SqliteStore
 from trendwatch.models import Author, BrandMention, Engagement, EnrichedPost, Enrichment, Post, SeriesQuery
 
+
+def _words(sentence: str) -> tuple[str, ...]:
+    return tuple(sentence.split())
+
+
 BRANDS = ("Digikala", "Torob", "Snappshop", "Basalam", "Divar")
 BRAND_WEIGHTS = (0.35, 0.2, 0.15, 0.1, 0.08)
 PLATFORMS = ("mastodon", "bluesky", "telegram", "reddit", "rss")
-EN_WORDS = (
+EN_WORDS = _words(
     "delivery late price cheap support refund order store app update bad good love hate fast slow quality "
     "service discount sale new old broken package courier return warranty phone laptop shoes gift cart "
     "checkout payment card bank fee free shipping week today yesterday again never always really very"
-).split()
-FA_WORDS = (
+)
+FA_WORDS = _words(
     "ارسال دیر قیمت ارزان پشتیبانی سفارش فروشگاه برنامه بد خوب سریع کند کیفیت خدمات تخفیف فروش جدید "
     "خراب بسته پیک مرجوعی گارانتی گوشی لپتاپ کفش هدیه سبد پرداخت کارت بانک رایگان هفته امروز دیروز "
     "دوباره هرگز همیشه واقعا خیلی تاخیر عالی افتضاح"
-).split()
+)
 START = datetime(2026, 1, 1, tzinfo=UTC)
 POSTS_PER_DAY = 110_000
 
@@ -95,7 +100,9 @@ class Synthetic:
         fa = rng.random() < 0.55
         text = rng.choice(self.fa_texts if fa else self.en_texts)
         brands = tuple(dict.fromkeys(rng.choices(BRANDS, BRAND_WEIGHTS, k=rng.choice((0, 1, 1, 1, 2)))))
-        tags = tuple(dict.fromkeys(rng.choices(self.hashtags, cum_weights=self.hashtag_cum, k=rng.choice((0, 1, 2, 3)))))
+        tags = tuple(
+            dict.fromkeys(rng.choices(self.hashtags, cum_weights=self.hashtag_cum, k=rng.choice((0, 1, 2, 3))))
+        )
         topics = tuple(dict.fromkeys(rng.choices(self.topics, cum_weights=self.topic_cum, k=rng.choice((0, 1, 2)))))
         author_n = rng.choices(range(200_000), cum_weights=self.author_cum)[0]
         platform = PLATFORMS[i % len(PLATFORMS)]
@@ -128,24 +135,32 @@ class Synthetic:
         return EnrichedPost(post, enrichment)
 
 
-async def load(store: SqliteStore, data: Synthetic, batch: int, console: Console) -> tuple[float, int]:
-    spent = 0.0
+async def load(store: SqliteStore, data: Synthetic, batch: int, console: Console) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, posts) spent inside the store."""
+    spent = cpu = 0.0
     done = 0
     with Progress(
-        TextColumn("loading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("loading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     ) as progress:
         task = progress.add_task("load", total=data.posts, rate="")
         for posts in data.batches(batch):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             await store.upsert(posts)
             spent += time.perf_counter() - t
+            cpu += time.process_time() - c
             done += len(posts)
             progress.update(task, advance=len(posts), rate=f"{done / spent:,.0f} posts/s")
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         await store.flush()
         spent += time.perf_counter() - t
-    return spent, done
+        cpu += time.process_time() - c
+    return spent, cpu, done
 
 
 async def timed(fn: Callable[[], Awaitable[Any]], repeat: int) -> tuple[list[float], Any]:
@@ -172,12 +187,18 @@ async def queries(store: SqliteStore, end: datetime, repeat: int, seed: int) -> 
     cases: list[tuple[str, Callable[[], Awaitable[Any]], Callable[[Any], str]]] = [
         (
             "5-min series, one brand, 7 days",
-            lambda: (lambda u: store.series(SeriesQuery("brand", timedelta(minutes=5), subject="Digikala"), u - timedelta(days=7), u))(until()),
+            lambda: (
+                lambda u: store.series(
+                    SeriesQuery("brand", timedelta(minutes=5), subject="Digikala"), u - timedelta(days=7), u
+                )
+            )(until()),
             lambda r: f"{sum(b.count for s in r for b in s.buckets):,} mentions",
         ),
         (
             "hourly sentiment, all brands, 30 days",
-            lambda: (lambda u: store.series(SeriesQuery("brand", timedelta(hours=1)), u - timedelta(days=30), u))(until()),
+            lambda: (lambda u: store.series(SeriesQuery("brand", timedelta(hours=1)), u - timedelta(days=30), u))(
+                until()
+            ),
             lambda r: f"{len(r)} brands, {sum(len(s.buckets) for s in r):,} buckets",
         ),
         (
@@ -217,19 +238,25 @@ async def main(argv: list[str] | None = None) -> int:
     console = Console()
     path = args.db or Path(os.environ.get("TMPDIR", "/tmp")) / f"trendwatch-bench-{os.getpid()}.db"
     if not args.skip_load:
-        for suffix in ("", "-wal", "-shm", ".lock"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        _remove(path)
     data = Synthetic(args.posts, args.days)
     store = SqliteStore(SqliteStore.Options(path=path, fts_batch=args.batch * 4))
     await store.open()
     try:
         rows = []
         if not args.skip_load:
-            spent, done = await load(store, data, args.batch, console)
-            rows.append(("insert rate", f"{done / spent:,.0f} posts/s", f"{done:,} posts in {spent:,.1f} s (store time)"))
-        size = sum(Path(f"{path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{path}{s}").exists())
+            spent, cpu, done = await load(store, data, args.batch, console)
+            rows.append(
+                ("insert rate", f"{done / spent:,.0f} posts/s", f"{done:,} posts in {spent:,.1f} s inside the store")
+            )
+            rows.append(
+                ("insert rate per CPU second", f"{done / cpu:,.0f} posts/s", "all threads' CPU time inside the store")
+            )
+        size = _size(path)
         count = await store.count()
-        rows.append(("database size", f"{size / 2**20:,.0f} MiB", f"{size / max(count, 1):,.0f} bytes/post, {count:,} posts"))
+        rows.append(
+            ("database size", f"{size / 2**20:,.0f} MiB", f"{size / max(count, 1):,.0f} bytes/post, {count:,} posts")
+        )
         table = Table("measure", "value", "detail", title=f"SQLite store, {count:,} posts over {data.days} days")
         for row in rows:
             table.add_row(*row)
@@ -238,14 +265,24 @@ async def main(argv: list[str] | None = None) -> int:
             flag = "" if p95 < 200 else "  (over 200 ms)"
             table.add_row(name, f"p50 {p50:,.1f} ms / p95 {p95:,.1f} ms{flag}", detail)
         console.print(table)
-        console.print(f"python {sys.version.split()[0]}, sqlite {__import__('sqlite3').sqlite_version}, cores {os.cpu_count()}, "
-                      f"median of {args.repeat} runs; file {path}")
+        console.print(
+            f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cores, "
+            f"load average {os.getloadavg()[0]:.1f}; {args.repeat} runs of each query; file {path}"
+        )
     finally:
         await store.close()
         if not args.keep and args.db is None:
-            for suffix in ("", "-wal", "-shm", ".lock"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            _remove(path)
     return 0
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
