@@ -5,7 +5,7 @@ A source is constructed once from its typed options, as `cls(name, options, sess
 User-Agent, timeouts, retry/backoff, per-host rate limits). A constructor that cannot work with
 what it was given raises `NotConfigured`; the service skips the source with one warning.
 
-`fetch(cursor)` is one round of collection. It yields `Batch`es in order; each carries the posts
+`fetch(cursor)` is one round of collection, an async generator. It yields `Batch`es in order; each carries the posts
 and the cursor that is true *once those posts are committed*. The service stores the posts, then
 saves the cursor, then pulls the next batch: at-least-once delivery plus idempotent writes, so a
 crash at any moment loses nothing and duplicates nothing. `cursor` is what the last committed
@@ -19,7 +19,7 @@ source itself. `to_post(raw)` is pure: it maps one raw item to a Post or raises 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, Protocol
@@ -47,6 +47,6 @@ class Source(Protocol):
     name: str
     interval: timedelta
 
-    def fetch(self, cursor: Cursor | None) -> AsyncIterator[Batch]:
+    def fetch(self, cursor: Cursor | None) -> AsyncGenerator[Batch, None]:
         """One round of collection, resuming after `cursor`."""
         ...

@@ -34,7 +34,6 @@ from typing import Any
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
 
 from nlp import extensions as ext
 from nlp.finglish import to_latin, to_persian
@@ -97,12 +96,15 @@ class BrandMatcher:
     """spaCy component: finds brand mentions and stores them in `doc.spans["brands"]`."""
 
     def __init__(self, nlp: Language, brands: Sequence[BrandConfig]) -> None:
-        self._nlp = nlp
+        self._make_doc = nlp.tokenizer  # not nlp itself: no reference cycle, so an old pipeline
+        self._vocab = nlp.vocab  # is freed as soon as the enricher drops it
         self.brands = tuple(brands)
         self._folded = PhraseMatcher(nlp.vocab, attr="NORM")
         self._exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._has_exact = False
-        self._has_exclusions = False
+        strings = nlp.vocab.strings
+        self._brand_of = {strings.add(b.name): b.name for b in self.brands}  # match id -> brand
+        self._vetoes: dict[int, int] = {}  # match id of an exclusion -> match id of its brand
         for brand in self.brands:
             self._add_brand(brand)
 
@@ -115,7 +117,7 @@ class BrandMatcher:
             if _is_acronym(name):
                 exact.extend(self._words(f"{sigil}{name}") for sigil in ("", "#", "$"))
                 continue
-            folded.extend(self._nlp.make_doc(variant) for variant in spellings(name))
+            folded.extend(self._make_doc(variant) for variant in spellings(name))
             joined = key(name)
             if joined:
                 folded.extend(self._words(f"{sigil}{joined}") for sigil in ("", "#", "@", "$"))
@@ -128,14 +130,15 @@ class BrandMatcher:
         if exact:
             self._exact.add(brand.name, exact)
             self._has_exact = True
-        exclusions = [self._nlp.make_doc(v) for phrase in brand.exclude for v in spellings(phrase)]
+        exclusions = [self._make_doc(v) for phrase in brand.exclude for v in spellings(phrase)]
         if exclusions:
             self._folded.add(_EXCLUDE + brand.name, exclusions)
-            self._has_exclusions = True
+            strings = self._vocab.strings
+            self._vetoes[strings.add(_EXCLUDE + brand.name)] = strings.add(brand.name)
 
     def _words(self, token: str) -> Doc:
         """A one-token pattern (hashtag/handle forms must not be split by the tokenizer)."""
-        return Doc(self._nlp.vocab, words=[normalise(token)])
+        return Doc(self._vocab, words=[normalise(token)])
 
     @staticmethod
     def _names(brand: BrandConfig) -> Iterator[str]:
@@ -149,30 +152,45 @@ class BrandMatcher:
     # -------------------------------------------------------------- matching
 
     def __call__(self, doc: Doc) -> Doc:
-        matches = self._folded(doc, as_spans=True)
+        matches: list[tuple[int, int, int]] = self._folded(doc)
         if self._has_exact:
-            matches += self._exact(doc, as_spans=True)
-        if self._has_exclusions:
+            matches += self._exact(doc)
+        if self._vetoes and matches:
             matches = self._without_exclusions(matches)
-        spans = filter_spans(matches) if len(matches) > 1 else matches
+        if len(matches) > 1:
+            matches = _longest_first(matches)
+        spans = [Span(doc, start, end, label=key) for key, start, end in matches]
         doc.spans[ext.BRAND_SPANS] = spans
-        doc.user_data[ext.MENTIONS_KEY] = tuple((s.label_, s.start, s.end, s.start_char, s.end_char) for s in spans)
+        brand_of = self._brand_of
+        doc.user_data[ext.MENTIONS_KEY] = tuple(
+            (brand_of[key], s.start, s.end, s.start_char, s.end_char)
+            for (key, _, _), s in zip(matches, spans, strict=True)
+        )
         return doc
 
-    @staticmethod
-    def _without_exclusions(spans: list[Span]) -> list[Span]:
-        excluded = [s for s in spans if s.label_.startswith(_EXCLUDE)]
+    def _without_exclusions(self, matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        vetoes = self._vetoes
+        excluded = [(vetoes[key], start, end) for key, start, end in matches if key in vetoes]
         if not excluded:
-            return spans
-        kept = []
-        for span in spans:
-            label = span.label_
-            if label.startswith(_EXCLUDE):
-                continue
-            veto = _EXCLUDE + label
-            if not any(e.label_ == veto and e.start < span.end and span.start < e.end for e in excluded):
-                kept.append(span)
-        return kept
+            return matches
+        return [
+            (key, start, end)
+            for key, start, end in matches
+            if key not in vetoes and not any(b == key and s < end and start < e for b, s, e in excluded)
+        ]
+
+
+def _longest_first(matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Non-overlapping matches, preferring the longest, then the earliest (spaCy's
+    `filter_spans` on plain tuples), in text order."""
+    kept: list[tuple[int, int, int]] = []
+    taken: set[int] = set()
+    for match in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
+        span = range(match[1], match[2])
+        if taken.isdisjoint(span):
+            kept.append(match)
+            taken.update(span)
+    return sorted(kept, key=lambda m: m[1])
 
 
 @Language.factory(

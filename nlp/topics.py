@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from spacy.attrs import ORTH  # type: ignore[import-not-found]
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -65,10 +66,22 @@ def key_phrases(words: list[str | None], limit: int = MAX_TOPICS) -> list[str]:
 
 
 class TopicExtractor:
-    """spaCy component: sets `doc._.hashtags` and `doc._.topics`."""
+    """spaCy component: sets `doc._.hashtags` and `doc._.topics`.
+
+    Which words are content words is decided once per distinct word and remembered by its
+    string id (`_words`, as large as the vocabulary and rebuilt with it), so a post costs one
+    array of ids and a dictionary lookup per token instead of a spaCy Token object per token.
+    """
 
     def __init__(self, nlp: Language) -> None:
-        self._flag = nlp.vocab.add_flag(is_topic_word)
+        self._strings = nlp.vocab.strings
+        self._words: dict[int, str | None] = {}
+
+    def _word(self, orth: int) -> str | None:
+        text = self._strings[orth]
+        word = text.lower() if is_topic_word(text) else None
+        self._words[orth] = word
+        return word
 
     def __call__(self, doc: Doc) -> Doc:
         mentions = ext.mentions(doc)
@@ -81,8 +94,8 @@ class TopicExtractor:
                 tags[hashtag_text(brand if brand is not None else match.group())] = None
         ext.put(doc, ext.HASHTAGS, tuple(tags))
         if ext.get(doc, ext.LANG) in KEY_PHRASE_LANGUAGES:
-            flag = self._flag
-            words: list[str | None] = [t.lower_ if t.check_flag(flag) else None for t in doc]  # type: ignore[attr-defined]
+            known, learn = self._words, self._word
+            words = [known[o] if o in known else learn(o) for o in doc.to_array(ORTH).tolist()]
             for _, start, end, _, _ in mentions:
                 words[start:end] = [None] * (end - start)
             ext.put(doc, ext.TOPICS, tuple(key_phrases(words)))

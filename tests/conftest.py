@@ -7,7 +7,23 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(os.environ.get("TRENDWATCH_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _find_shared() -> Path:
+    """$TRENDWATCH_SHARED, else ../shared next to the checkout (or next to the main checkout
+    when this is a git worktree)."""
+    if "TRENDWATCH_SHARED" in os.environ:
+        return Path(os.environ["TRENDWATCH_SHARED"])
+    candidates = [ROOT.parent / "shared"]
+    git = ROOT / ".git"
+    if git.is_file():  # a worktree: ".git" names the main repository's git directory
+        gitdir = Path(git.read_text(encoding="utf-8").split(":", 1)[1].strip())
+        candidates.append(gitdir.parents[2].parent / "shared")
+    return next((c for c in candidates if c.exists()), candidates[0])
+
+
+SHARED = _find_shared()
 
 
 def shared_path(*parts: str) -> Path:

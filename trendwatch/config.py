@@ -184,6 +184,7 @@ class Settings(_Strict):
     web: WebConfig = Field(default_factory=WebConfig)
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    report: Any = Field(None, description="A scheduled e-mail report; validated by the service's model.")
 
     @field_validator("competitors", "sources", "detectors", "notifiers", mode="before")
     @classmethod
@@ -210,6 +211,7 @@ def load_config(
     path: str | Path,
     registries: Mapping[str, Registry[Any]] | None = None,
     env: Mapping[str, str] | None = None,
+    sections: Mapping[str, type[BaseModel]] | None = None,
 ) -> Settings:
     """Read, expand and validate a YAML config file; raise ConfigError listing every problem."""
     file = str(path)
@@ -219,7 +221,7 @@ def load_config(
         raise ConfigError(file, [ConfigIssue("", "file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(file, [ConfigIssue("", f"cannot read the file: {exc}")]) from None
-    return parse_config(text, file=file, registries=registries, env=env)
+    return parse_config(text, file=file, registries=registries, env=env, sections=sections)
 
 
 def parse_config(
@@ -227,6 +229,7 @@ def parse_config(
     file: str = "<config>",
     registries: Mapping[str, Registry[Any]] | None = None,
     env: Mapping[str, str] | None = None,
+    sections: Mapping[str, type[BaseModel]] | None = None,
 ) -> Settings:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -237,7 +240,7 @@ def parse_config(
         line = mark.line + 1 if mark is not None else None
         raise ConfigError(file, [ConfigIssue("", f"not valid YAML: {problem}", line)]) from None
     lines = dict(_line_index(node)) if node is not None else {}
-    return settings_from_data(data, file=file, registries=registries, env=env, lines=lines)
+    return settings_from_data(data, file=file, registries=registries, env=env, lines=lines, sections=sections)
 
 
 def settings_from_data(
@@ -246,8 +249,14 @@ def settings_from_data(
     registries: Mapping[str, Registry[Any]] | None = None,
     env: Mapping[str, str] | None = None,
     lines: Mapping[Path_, int] | None = None,
+    sections: Mapping[str, type[BaseModel]] | None = None,
 ) -> Settings:
-    """Validate already-parsed config data (a dict as YAML would give)."""
+    """Validate already-parsed config data (a dict as YAML would give).
+
+    `registries` validate plugin blocks by their `type:`; `sections` validate free-form top-level
+    sections the kernel does not know (e.g. the service's `report:`) against the given models,
+    replacing the raw value with the model instance.
+    """
     lines = lines or {}
     issues: list[ConfigIssue] = []
 
@@ -279,6 +288,15 @@ def settings_from_data(
         for index, plugin in enumerate(plugins):
             at = base if section == "store" else (*base, index)
             _validate_plugin(plugin, registries[section], at, issue)
+    for name, model in (sections or {}).items():
+        raw = getattr(settings, name)
+        if raw is None:
+            continue
+        try:
+            setattr(settings, name, model.model_validate(raw))
+        except ValidationError as exc:
+            for err in exc.errors():
+                issue((name, *err["loc"]), _message(err))
     if issues:
         raise ConfigError(file, issues)
     return settings

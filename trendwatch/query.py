@@ -116,7 +116,7 @@ def _char_class(codes: Iterable[int]) -> str:
 
 
 # A BMP-only class compiles to a bitmap (fast); any astral character takes the slow path.
-_NEEDS_FOLD = re.compile(_char_class(c for c in _FOLD_TABLE if c < 0x10000) + "|[\U00010000-\U0010FFFF]")
+_NEEDS_FOLD = re.compile(_char_class(c for c in _FOLD_TABLE if c < 0x10000) + "|[\U00010000-\U0010ffff]")
 
 
 def fold(text: str) -> str:

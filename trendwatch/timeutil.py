@@ -48,16 +48,19 @@ def parse_duration(value: object) -> timedelta:
 
 
 def format_duration(delta: timedelta) -> str:
-    """The inverse of `parse_duration` for whole seconds: 5400s -> '1h30m'."""
-    seconds = int(delta.total_seconds())
-    if seconds == 0:
+    """The inverse of `parse_duration`: 5400 s -> '1h30m', 0.3 s -> '300ms', 90.5 s -> '1m30s500ms'."""
+    millis = round(delta.total_seconds() * 1000)
+    if millis == 0:
         return "0s"
+    seconds, millis = divmod(millis, 1000)
     out = []
     for unit in ("d", "h", "m", "s"):
         size = int(_UNITS[unit])
         if seconds >= size:
             out.append(f"{seconds // size}{unit}")
             seconds %= size
+    if millis:
+        out.append(f"{millis}ms")
     return "".join(out)
 
 

@@ -1,17 +1,20 @@
-"""Statistics every detector shares: dense arrays from series, variance-stabilised counts,
-robust location and scale, tail probabilities, and the mapping from surprise to a [0, 1] score.
+"""Statistics every detector shares: dense arrays from series, window totals, shifts of a
+proportion or a mean judged against the subject's own history, tail probabilities, and the
+mapping from surprise to a [0, 1) score.
 
-Detectors compare what a bucket holds with what the subject's own history leads one to expect.
-The helpers here keep that comparison honest for social-media counts: counts are put on a
-variance-stabilised scale (so 3 posts against 1 and 300 against 100 are judged by their noise,
-not their ratio), medians and MADs keep a past spike out of the baseline, and a surprise is
-reported both as a signed standard score `z` and as `score = surprise_score(z)` in [0, 1].
+Detectors compare what the latest window holds with what the subject's own history leads one to
+expect. Social-media posts are not independent draws (a pile-on, a retweet storm), so a shift in
+a proportion or a mean is judged against how much that quantity has actually varied from window
+to window in the subject's history (an overdispersion estimated from the history, never tighter
+than pure sampling noise), not against a fixed threshold. A surprise is reported both as a
+signed standard score `z` and as `score = surprise_score(z)`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -22,8 +25,8 @@ from trendwatch.timeutil import floor_time
 
 Array = npt.NDArray[np.float64]
 
-MAD_TO_SIGMA = 1.4826
-"""Scale factor that turns a median absolute deviation into a standard deviation (normal data)."""
+CHI2_1_MEDIAN = 0.4549364
+"""Median of a chi-square variable with one degree of freedom (robust variance estimates)."""
 
 SCORE_HALF = 5.0
 """`surprise_score` is 0.5 at a one-sided tail probability of 10**-SCORE_HALF (z about 4.3)."""
@@ -73,41 +76,29 @@ def dense(series: Series, start: datetime, n: int, *fields: str) -> dict[str, Ar
     return out
 
 
-def anscombe(counts: Array) -> Array:
-    """Variance-stabilising transform for counts: Poisson noise becomes roughly unit variance."""
-    return 2.0 * np.sqrt(np.maximum(counts, 0.0) + 0.375)
-
-
-def inverse_anscombe(values: Array | float) -> Array:
-    """Back from the stabilised scale to counts (the simple algebraic inverse, never negative)."""
-    return np.maximum(np.square(np.asarray(values, dtype=float) / 2.0) - 0.375, 0.0)
-
-
-def lagged(x: Array, lags: Sequence[int], positions: npt.NDArray[np.int64]) -> Array:
-    """Matrix M[i, j] = x[positions[i] - lags[j]], NaN where that reaches before the start."""
-    lag = np.asarray(lags, dtype=np.int64)
-    idx = positions[:, None] - lag[None, :]
-    out = np.full(idx.shape, np.nan)
-    ok = idx >= 0
-    out[ok] = x[idx[ok]]
-    return out
-
-
-def nanmedian_rows(m: Array) -> Array:
-    """Row-wise median ignoring NaN; NaN for a row with no values (no warning)."""
-    out = np.full(m.shape[0], np.nan)
-    have = ~np.all(np.isnan(m), axis=1)
-    if have.any():
-        out[have] = np.nanmedian(m[have], axis=1)
-    return out
-
-
 def normal_logsf(z: float) -> float:
     """log P(Z >= z) for a standard normal, accurate far into the tail (no underflow)."""
     if z < 5.0:
         return math.log(max(0.5 * math.erfc(z / math.sqrt(2.0)), 1e-300))
     # Asymptotic expansion of the Mills ratio.
     return -0.5 * z * z - math.log(z * math.sqrt(2.0 * math.pi)) + math.log1p(-1.0 / (z * z) + 3.0 / z**4)
+
+
+def digits(z: float) -> float:
+    """-log10 of the one-sided tail probability of a standard score (0 for z <= 0)."""
+    if not z > 0.0:
+        return 0.0
+    return max(0.0, -normal_logsf(z) / math.log(10.0))
+
+
+def score_of(digit: float) -> float:
+    """A surprise in digits mapped to [0, 1): d / (d + SCORE_HALF)."""
+    return digit / (digit + SCORE_HALF) if digit > 0 else 0.0
+
+
+def digits_for_score(score: float) -> float:
+    """The inverse of `score_of`."""
+    return SCORE_HALF * score / (1.0 - score)
 
 
 def surprise_score(z: float) -> float:
@@ -118,6 +109,21 @@ def surprise_score(z: float) -> float:
         return 0.0
     digits = max(0.0, -normal_logsf(z) / math.log(10.0))
     return digits / (digits + SCORE_HALF)
+
+
+def z_for_digits(digit: float) -> float:
+    """The standard score whose one-sided tail probability is 10**-digit (0 for digit <= 0): how
+    a surprise measured some other way is stated as a z, so "how unusual" reads the same."""
+    if not digit > 0.0:
+        return 0.0
+    lo, hi = 0.0, 60.0
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        if digits(mid) < digit:
+            lo = mid
+        else:
+            hi = mid
+    return hi
 
 
 def z_for_score(score: float) -> float:
@@ -132,3 +138,58 @@ def z_for_score(score: float) -> float:
         else:
             hi = mid
     return hi
+
+
+def window_totals(x: Array, width: int) -> tuple[float, Array]:
+    """(total of the last `width` rows, totals of the non-overlapping `width`-row windows before
+    them, oldest first). Rows that do not fill a whole window at the start are dropped."""
+    width = max(1, width)
+    recent = float(x[-width:].sum()) if len(x) else 0.0
+    past = x[: max(0, len(x) - width)]
+    whole = (len(past) // width) * width
+    history = past[len(past) - whole :].reshape(-1, width).sum(axis=1) if whole else np.zeros(0)
+    return recent, history
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """A ratio (share or mean per post) now against the same ratio over the subject's history."""
+
+    expected: float
+    observed: float
+    z: float
+    windows: int
+
+    @property
+    def score(self) -> float:
+        return score_of(digits(abs(self.z)))
+
+
+def ratio_shift(
+    num: float, den: float, hist_num: Array, hist_den: Array, *, floor: Callable[[float], float], min_windows: int = 5
+) -> Shift | None:
+    """How far num/den is from the history's pooled ratio, in standard errors.
+
+    Each history window j gives a ratio y_j = hist_num_j / hist_den_j. The variance of a window's
+    ratio is taken to be tau^2 / den_j (sampling noise shrinks with more posts), with tau^2
+    estimated robustly from the history (median of den_j * (y_j - mean)^2, scaled) and never
+    below `floor(mean)` (pure sampling noise, e.g. p(1-p) for a proportion). None when the
+    history has fewer than `min_windows` windows with posts, or the window has none.
+    """
+    used = hist_den > 0
+    if den <= 0 or int(used.sum()) < min_windows:
+        return None
+    hn, hd = hist_num[used], hist_den[used]
+    mean = float(hn.sum() / hd.sum())
+    y = hn / hd
+    tau2 = max(float(np.median(hd * (y - mean) ** 2)) / CHI2_1_MEDIAN, floor(mean), 1e-12)
+    observed = num / den
+    z = (observed - mean) / math.sqrt(tau2 / den)
+    return Shift(expected=mean, observed=observed, z=z, windows=int(used.sum()))
+
+
+def binomial_variance(p: float) -> float:
+    """Sampling variance of one post's yes/no indicator at share p (a share never seen off 0 or
+    1 is treated as 1% away from it, so the first few posts are not infinitely surprising)."""
+    p = min(max(p, 0.01), 0.99)
+    return p * (1.0 - p)

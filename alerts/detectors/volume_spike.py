@@ -1,17 +1,20 @@
-"""Volume spike: a brand's mentions (or unique authors) far from what its own rhythm predicts.
+"""Volume spike: a brand's mentions (or unique authors) behaving as they never have before.
 
-The expected value of a bucket is the median of the same time of day on previous days and the
-same time of week on previous weeks (pooled with neighbouring buckets, so sparse series still
-have enough samples), corrected by how far the last day ran above or below that profile. Medians
-keep past spikes out of the baseline. Counts are compared on a variance-stabilised scale, so the
-noise of 3 posts and of 3,000 posts is judged fairly, and a bucket needs `min_count` posts before
-it can be a spike at all (low-count protection).
+Each bucket is scored by `alerts.detectors.surprise` against the brand's own history: its
+recent level, its daily rhythm (same time on previous days; the weekly rhythm shows up through
+the reference window), the range it has moved in, and the shapes its series has drawn. The score
+is a tail probability turned into [0, 1); the detector reports a brand while its latest complete
+bucket scores at or above `threshold`, with what was expected, what was observed, the standard
+score, and when the episode started. The alert engine's lifecycle turns that into one alert per
+episode (open -> updated -> resolved), so the detector itself keeps no state.
+
+Low-count protection: a spike needs at least `min_count` posts in the bucket and a dip needs at
+least `min_count` expected, so a brand going from 1 post to 3 never pages anyone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar, Literal
 
@@ -19,9 +22,13 @@ import numpy as np
 from pydantic import Field
 
 from alerts.detectors import stats
+from alerts.detectors.surprise import SurpriseModel, score_series
 from trendwatch.config import PluginOptions
 from trendwatch.models import Alert, Direction, Series, SeriesQuery, Severity
 from trendwatch.timeutil import Duration, parse_duration
+
+MODEL = SurpriseModel()
+"""The one parameter set of the surprise model (tuned on the NAB development corpus)."""
 
 
 class VolumeSpikeOptions(PluginOptions):
@@ -29,60 +36,26 @@ class VolumeSpikeOptions(PluginOptions):
     platform: str | None = Field(None, description="Count only posts from this platform.")
     lang: str | None = Field(None, description="Count only posts in this language (fa, en, ...).")
     metric: Literal["count", "authors"] = Field("count", description="Posts, or unique authors.")
-    direction: Literal["up", "down", "both"] = Field("up", description="Spikes, dips, or both.")
+    direction: Literal["up", "down", "both"] = Field("both", description="Spikes, dips, or both.")
     step: Duration = Field(parse_duration("5m"), description="Bucket width.")
     interval: Duration = Field(parse_duration("5m"), description="How often the detector runs.")
     lookback: Duration = Field(parse_duration("28d"), description="History the baseline is learnt from.")
     min_history: Duration = Field(parse_duration("1d"), description="No alert before this much history.")
-    threshold: float = Field(4.5, gt=0, description="Standard score at which a bucket is unusual.")
-    min_count: int = Field(5, ge=0, description="A spike needs at least this many; a dip, this many expected.")
-    critical: float = Field(8.0, gt=0, description="Standard score from which the alert is critical.")
+    threshold: float = Field(0.45, gt=0, lt=1, description="Surprise score at which a bucket is unusual.")
+    critical: float = Field(0.7, gt=0, lt=1, description="Surprise score from which the alert is critical.")
+    min_count: int = Field(5, ge=0, description="A spike needs this many; a dip, this many expected.")
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
-    """How the buckets at `positions` compare with the baseline (arrays aligned with them)."""
-
-    positions: np.ndarray
-    observed: np.ndarray
-    expected: np.ndarray
-    z: np.ndarray
-
-
-def assess(x: np.ndarray, positions: np.ndarray, per_day: int, *, spread: int = 2) -> Assessment:
-    """Seasonal baseline and standard score for the counts `x` at `positions` (causal: each
-    position is judged on the buckets before it only)."""
-    y = stats.anscombe(x)
-    per_week = 7 * per_day
-    lags = sorted(
-        {k * per_day + j for k in range(1, 8) for j in range(-spread, spread + 1)}
-        | {k * per_week + j for k in range(1, 5) for j in range(-spread, spread + 1)}
-    )
-    lags = [lag for lag in lags if lag > 0]
-    window = per_day
-    first = max(0, int(positions.min()) - window)
-    need = np.arange(first, int(positions.max()) + 1, dtype=np.int64)
-    samples = stats.lagged(y, lags, need)
-    centre = stats.nanmedian_rows(samples)
-    recent = stats.lagged(y, range(1, min(per_day, 48) + 1), need)
-    centre = np.where(np.isnan(centre), stats.nanmedian_rows(recent), centre)
-    spread_ = stats.nanmedian_rows(np.abs(samples - centre[:, None])) * stats.MAD_TO_SIGMA
-    residual = y[need] - centre
-    # Level correction: the median residual over the previous day (robust to a short spike).
-    at = positions - first
-    offsets = stats.lagged(residual, range(1, window + 1), at)
-    level = np.nan_to_num(stats.nanmedian_rows(offsets))
-    expected_y = centre[at] + level
-    scale = np.maximum(np.nan_to_num(spread_[at], nan=1.0), 1.0)
-    z = (y[positions] - expected_y) / scale
-    return Assessment(positions, x[positions], stats.inverse_anscombe(expected_y), np.nan_to_num(z))
+def digits_for(score: float, model: SurpriseModel = MODEL) -> float:
+    """The surprise (in digits, -log10 p) whose score is `score`."""
+    return model.half * score / (1.0 - score)
 
 
 class VolumeSpike:
-    """Mentions or unique authors per brand, against a seasonal baseline."""
+    """Mentions or unique authors per brand, against the brand's own history."""
 
     Options: ClassVar[type[VolumeSpikeOptions]] = VolumeSpikeOptions
-    description: ClassVar[str] = "Spikes (or dips) in a brand's mentions against its daily and weekly rhythm."
+    description: ClassVar[str] = "Spikes and dips in a brand's mentions that its own rhythm and history do not explain."
 
     def __init__(self, name: str, options: VolumeSpikeOptions) -> None:
         self.name = name
@@ -92,8 +65,10 @@ class VolumeSpike:
         self.query = SeriesQuery(
             kind="brand", step=options.step, subject=options.brand, platform=options.platform, lang=options.lang
         )
-        self._per_day = max(1, int(timedelta(days=1) / options.step))
-        self._min_buckets = max(1, int(options.min_history / options.step))
+        self._per_day = max(1, round(timedelta(days=1) / options.step))
+        self._min_rows = max(1, int(options.min_history / options.step))
+        self._recent = min(self._per_day, 72)
+        self._open = digits_for(options.threshold)
         self._signs: tuple[int, ...] = {"up": (1,), "down": (-1,), "both": (1, -1)}[options.direction]
 
     def evaluate(self, series: Sequence[Series], now: datetime) -> list[Alert]:
@@ -108,39 +83,77 @@ class VolumeSpike:
     def _evaluate_one(self, series: Series, start: datetime, n: int, now: datetime) -> Alert | None:
         x = stats.dense(series, start, n, self.options.metric)[self.options.metric]
         seen = np.flatnonzero(x)
-        if n == 0 or not seen.size or n - 1 - seen[0] < self._min_buckets:
+        # Leading empty buckets are "not watched yet", not "nobody posted".
+        if not seen.size or n - seen[0] < self._min_rows:
             return None
         first = int(seen[0])
-        recent = np.arange(max(first, n - self._per_day), n, dtype=np.int64)
-        a = assess(x[first:], recent - first, self._per_day)
-        z, observed, expected = float(a.z[-1]), float(a.observed[-1]), float(a.expected[-1])
-        for sign in self._signs:
-            if sign * z < self.options.threshold:
-                continue
-            if sign > 0 and observed < self.options.min_count:
-                continue
-            if sign < 0 and expected < self.options.min_count:
-                continue
-            # The episode started where the standard score last crossed half the threshold.
-            calm = np.flatnonzero(sign * a.z < self.options.threshold / 2)
-            began = int(a.positions[calm[-1] + 1]) if calm.size else int(a.positions[0])
-            direction: Direction = "up" if sign > 0 else "down"
-            severity: Severity = "critical" if abs(z) >= self.options.critical else "warning"
-            return Alert(
-                rule=self.name,
-                kind="volume_spike",
-                subject=series.subject,
-                metric="posts" if self.options.metric == "count" else "authors",
-                status="open",
-                severity=severity,
-                direction=direction,
-                started_at=start + (first + began) * self.options.step,
-                at=now,
-                expected=round(expected, 3),
-                observed=observed,
-                score=stats.surprise_score(abs(z)),
-                z=round(z, 3),
-                platform=series.platform or self.options.platform,
-                lang=series.lang or self.options.lang,
-            )
-        return None
+        x = x[first:]
+        step = self.options.step
+        origin = int(start.timestamp() // step.total_seconds()) + first
+        trace = score_series(x, self._per_day, MODEL, first=len(x) - self._recent, origin=origin, report=False)
+        return self.candidate(
+            series.subject,
+            x[trace.first :],
+            trace.digits,
+            trace.z,
+            trace.expected,
+            len(x) - 1 - trace.first,
+            lambda i: start + (first + trace.first + i) * step,
+            now,
+            platform=series.platform,
+            lang=series.lang,
+        )
+
+    def candidate(
+        self,
+        subject: str,
+        observed: np.ndarray,
+        digits: np.ndarray,
+        z: np.ndarray,
+        expected: np.ndarray,
+        i: int,
+        time_of: Callable[[int], datetime],
+        now: datetime,
+        *,
+        platform: str | None = None,
+        lang: str | None = None,
+    ) -> Alert | None:
+        """The alert for row `i` of a scored stretch (arrays aligned), or None when the row is
+        not unusual, goes the wrong way, or is too small to matter (low-count protection).
+        `time_of(j)` is the start of row j; the episode started where the surprise last fell
+        below half the threshold (searched within the stretch). The alert's `z` states the
+        model's surprise as a standard score (same tail probability), its sign the direction
+        of `observed` against `expected`."""
+        d = float(digits[i])
+        if not d >= self._open:
+            return None
+        zi, obs, exp = float(z[i]), float(observed[i]), float(np.nan_to_num(expected[i]))
+        sign = 1 if zi >= 0 else -1
+        if sign not in self._signs:
+            return None
+        if sign > 0 and obs < self.options.min_count:
+            return None
+        if sign < 0 and exp < self.options.min_count:
+            return None
+        calm = np.flatnonzero(digits[: i + 1] < self._open / 2)
+        began = int(calm[-1]) + 1 if calm.size else 0
+        score = d / (d + MODEL.half)
+        direction: Direction = "up" if sign > 0 else "down"
+        severity: Severity = "critical" if score >= self.options.critical else "warning"
+        return Alert(
+            rule=self.name,
+            kind="volume_spike",
+            subject=subject,
+            metric="posts" if self.options.metric == "count" else "authors",
+            status="open",
+            severity=severity,
+            direction=direction,
+            started_at=time_of(began),
+            at=now,
+            expected=round(max(exp, 0.0), 3),
+            observed=obs,
+            score=round(score, 4),
+            z=round(sign * stats.z_for_digits(d), 3),
+            platform=platform or self.options.platform,
+            lang=lang or self.options.lang,
+        )

@@ -95,10 +95,15 @@ LIKE_SUBJECTS = frozenset(
         kinda to gonna will 'll i'll you'll we'll they'll might may"""
     )
 )
-CONTRASTIVE = frozenset({"but"})  # VADER's rule weights clauses around the first "but"
+# VADER's "but" rule (the first one weighs the clause after it over the one before), extended to
+# its synonyms "however" and "yet".
+CONTRASTIVE = frozenset({"but", "however", "yet"})
 CLAUSE_ENDERS = frozenset(
     {",", ";", ".", "!", "?", ":", "…", "...", "..", "-", "--", "—", "–", "(", ")", "\n", "\n\n", "|", "/"}
 )
+# Punctuation inside a sentence: negation and boosters reach across it ("not smart, handsome, nor
+# funny"), but not across a sentence end.
+LIST_PUNCTUATION = frozenset({",", ";", ":", "-", "--", "—", "–", "(", ")", "/", "|"})
 CONTRAST_WORDS = frozenset({"but", "however", "although", "though", "whereas", "except", "nevertheless", "yet"})
 COMPARISON_WORDS = frozenset({"unlike", "than", "vs", "vs.", "versus", "instead", "compared", "whereas"})
 
@@ -143,7 +148,22 @@ INERT = EnglishWord("")  # brand names, handles, URLs: never sentiment, never mo
 PHRASE_PART = EnglishWord("", in_lexicon=True)  # a non-final word of a matched phrase
 
 # Inflections tried when a word is not in the lexicon: (suffix, replacements), longest first.
-_SUFFIXES = (("ing", ("", "e")), ("ed", ("", "e")), ("es", ("",)), ("s", ("",)))
+# ("cried" -> cry, "stopped" -> stop, "saddest" -> sad, "happily" -> happy, "sadness" -> sad)
+_SUFFIXES = (
+    ("iest", ("y",)),
+    ("ness", ("",)),
+    ("ing", ("", "e", "-double")),
+    ("ied", ("y",)),
+    ("ies", ("y",)),
+    ("ily", ("y",)),
+    ("ier", ("y",)),
+    ("est", ("", "e", "-double")),
+    ("ed", ("", "e", "-double")),
+    ("er", ("", "e", "-double")),
+    ("ly", ("", "le")),
+    ("es", ("",)),
+    ("s", ("",)),
+)
 
 
 class EnglishScorer:
@@ -203,13 +223,17 @@ class EnglishScorer:
         return PLAIN
 
     def _inflected(self, key: str, text: str, boundary: int) -> EnglishWord | None:
-        """'deaths' -> death, 'loved' -> love, 'hating' -> hate: the valence of the base form."""
+        """'deaths' -> death, 'loved' -> love, 'stopped' -> stop: the valence of the base form
+        (for the first suffix that fits; a word the lexicon knows is never stripped)."""
         for suffix, replacements in _SUFFIXES:
             if key.endswith(suffix) and len(key) - len(suffix) >= 3 and not key.endswith("ss"):
                 stem = key[: -len(suffix)]
                 for tail in replacements:
-                    valence = self._lexicon.get(stem + tail)
-                    if valence is not None and stem + tail not in BOOSTERS:
+                    base = stem[:-1] if tail == "-double" and stem[-1] == stem[-2] else stem + tail
+                    if tail == "-double" and base == stem:
+                        continue
+                    valence = self._lexicon.get(base)
+                    if valence is not None and base not in BOOSTERS:
                         return EnglishWord(
                             key,
                             valence,
@@ -328,8 +352,8 @@ class EnglishScorer:
             valence += C_INCR if valence > 0 else -C_INCR
         for distance in (1, 2, 3):
             j = i - distance
-            if j < 0:
-                break
+            if j < 0 or (words[j].boundary == CLAUSE and words[j].key not in LIST_PUNCTUATION):
+                break  # modifiers reach back within the sentence only ("It isn't new. Scary.")
             before = words[j]
             if before.in_lexicon:
                 continue

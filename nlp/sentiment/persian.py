@@ -245,7 +245,8 @@ class PersianScorer:
             result = PersianWord(" ".join(parts), value, fixed=True)
             phrases.setdefault(parts[0], []).append((literal, lemma, result))
         for candidates in phrases.values():
-            candidates.sort(key=lambda item: -(len(item[0]) + (item[1] is not None)))
+            # longest first; on a tie the literal phrase ("پیشنهاد نمی‌کنم") beats the verb pattern
+            candidates.sort(key=lambda item: (-(len(item[0]) + (item[1] is not None)), item[1] is not None))
         self._phrases = phrases
         self._phrase_words = frozenset(part for term in entries for part in map(fa_key, term.split()))
         self._emoji = emoji_valences() if emoji is None else emoji
@@ -367,29 +368,33 @@ class PersianScorer:
 
     def _match_phrases(self, words: list[PersianWord]) -> None:
         """Replace each matched phrase by parts plus one word holding its valence (flipped when
-        the phrase ends in a negated form of its verb: "لذت نبردم")."""
-        n = len(words)
-        i = 0
-        while i < n:
-            word = words[i]
+        the phrase ends in a negated form of its verb: "لذت نبردم"). Tokens already absorbed
+        by a join ("نمی" of "نمی کنم") are skipped."""
+        live = [k for k, word in enumerate(words) if word is not PART]
+        n = len(live)
+        at = 0
+        while at < n:
+            word = words[live[at]]
             if word.phrase and word.key in self._phrases:
                 for literal, lemma, result in self._phrases[word.key]:
-                    end = i + len(literal)
-                    if end > n or any(words[i + k].key != literal[k] for k in range(1, len(literal))):
+                    end = at + len(literal)
+                    if end > n or any(words[live[at + k]].key != literal[k] for k in range(1, len(literal))):
                         continue
                     if lemma is None:
-                        words[i : end - 1] = [PART] * (len(literal) - 1)
-                        words[end - 1] = result
-                        i = end - 1
+                        for k in range(at, end - 1):
+                            words[live[k]] = PART
+                        words[live[end - 1]] = result
+                        at = end - 1
                         break
-                    if end < n and words[end].lemma == lemma:
-                        verb = words[end]
+                    if end < n and words[live[end]].lemma == lemma:
+                        verb = words[live[end]]
                         value = result.valence * N_SCALAR if verb.negated else result.valence
-                        words[i:end] = [PART] * len(literal)
-                        words[end] = PersianWord(result.key, value)
-                        i = end
+                        for k in range(at, end):
+                            words[live[k]] = PART
+                        words[live[end]] = PersianWord(result.key, value, fixed=True)
+                        at = end
                         break
-            i += 1
+            at += 1
 
     def score(
         self, tokens: Sequence[Token], text: str, inert: Collection[int] = (), resolve: Resolve = as_text

@@ -42,7 +42,10 @@ def read_valence_table(name: str) -> dict[str, float]:
     for number, fields in enumerate(_lines(text), start=1):
         if len(fields) < 2:
             raise ValueError(f"{name}: entry {number} {fields[0]!r} has no valence column")
-        table[fields[0].strip()] = float(fields[1])
+        term = fields[0].strip()
+        if term in table:
+            raise ValueError(f"{name}: {term!r} is listed twice")
+        table[term] = float(fields[1])
     return table
 
 

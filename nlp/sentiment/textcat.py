@@ -25,12 +25,16 @@ from typing import Any, Literal, cast
 
 import orjson
 import spacy
+from spacy.attrs import ORTH  # type: ignore[import-not-found]
 from spacy.language import Language
 from spacy.pipeline import TextCategorizer
 from spacy.tokens import Doc
 from spacy.training import Example
-from spacy.util import fix_random_seed, minibatch
+from spacy.util import fix_random_seed, minibatch, registry
+from thinc.api import Adam, Linear, Model, SparseLinear_v2, add, chain, softmax_activation
+from thinc.types import Floats1d, Floats2d, Ints1d
 
+from nlp.normalise import normalise
 from nlp.sentiment.evaluation import Evaluation, evaluate
 from nlp.sentiment.lexicon import LexiconSentiment, script_language
 from nlp.sentiment.persian import fa_key
@@ -41,23 +45,69 @@ from trendwatch.models import SENTIMENT_LABELS, SentimentLabel
 META_FILE = "trendwatch-sentiment.json"
 FORMAT = 1
 NEUTRAL_MARGIN = 0.2
-Architecture = Literal["ensemble", "bow"]
+Architecture = Literal["linear", "ensemble"]
+LEXICON_FEATURES = "trendwatch.lexicon_features"  # doc.user_data key of the dense features
+N_LEXICON_FEATURES = 8
 
 
 class ModelError(TrendwatchError):
     """A sentiment model directory is missing, not a trendwatch model, or unreadable."""
 
 
+@registry.architectures("trendwatch.SentimentLinear.v1")
+def build_sentiment_linear(
+    ngram_size: int = 2, length: int = 262144, scale: float = 5.0, nO: int | None = None
+) -> Model[list[Doc], Floats2d]:
+    """A linear classifier over word and word-pair counts plus the lexicon's evidence.
+
+    Like spaCy's TextCatBOW, but each post's n-gram counts are scaled to a fixed length (L2
+    norm = `scale`), as in TF-IDF logistic regression, so long posts do not get overconfident
+    logits; and the lexicon model's findings enter as dense features (`lexicon_features`)
+    with weights of their own, so they are never diluted by a long text.
+    """
+    ngrams: Model[list[Doc], tuple[Ints1d, Floats1d, Ints1d]] = Model(
+        "normalised_ngrams", _ngrams_forward, attrs={"ngram_size": ngram_size, "scale": scale}
+    )
+    sparse = SparseLinear_v2(nO=nO, length=2 ** (length - 1).bit_length())
+    lexicon: Model[list[Doc], Floats2d] = Model("lexicon_features", _lexicon_forward)
+    model: Model[list[Doc], Floats2d] = chain(
+        add(chain(ngrams, sparse), chain(lexicon, Linear(nO=nO, nI=N_LEXICON_FEATURES))), softmax_activation()
+    )
+    model.attrs["multi_label"] = False
+    return model
+
+
+def _ngrams_forward(
+    model: Model[list[Doc], tuple[Ints1d, Floats1d, Ints1d]], docs: list[Doc], is_train: bool
+) -> tuple[tuple[Ints1d, Floats1d, Ints1d], Callable[[Any], list[Any]]]:
+    xp = model.ops.xp
+    size = model.attrs["ngram_size"]
+    scale = model.attrs["scale"]
+    keys_out, vals_out = [], []
+    for doc in docs:
+        unigrams = cast(Ints1d, doc.to_array(ORTH))
+        grams = [unigrams] + [model.ops.ngrams(n, unigrams) for n in range(2, size + 1)]
+        keys, counts = xp.unique(xp.concatenate(grams), return_counts=True)
+        values = counts.astype("f")
+        norm = float(xp.sqrt((values * values).sum())) or 1.0
+        keys_out.append(keys)
+        vals_out.append(values * (scale / norm))
+    lengths = model.ops.asarray1i([len(k) for k in keys_out])
+    keys_all = xp.concatenate(keys_out) if keys_out else xp.zeros((0,), dtype="uint64")
+    vals_all = model.ops.asarray1f(xp.concatenate(vals_out) if vals_out else xp.zeros((0,), dtype="f"))
+    return (keys_all, vals_all, lengths), lambda d_output: []
+
+
+def _lexicon_forward(
+    model: Model[list[Doc], Floats2d], docs: list[Doc], is_train: bool
+) -> tuple[Floats2d, Callable[[Floats2d], list[Doc]]]:
+    rows = [doc.user_data.get(LEXICON_FEATURES) or (0.0,) * N_LEXICON_FEATURES for doc in docs]
+    return model.ops.asarray2f(rows), lambda d_output: []
+
+
 def _architecture(name: Architecture) -> dict[str, Any]:
-    bow = {
-        "@architectures": "spacy.TextCatBOW.v3",
-        "exclusive_classes": True,
-        "ngram_size": 2,
-        "no_output_layer": False,
-        "length": 262144,
-    }
-    if name == "bow":
-        return bow
+    if name == "linear":
+        return {"@architectures": "trendwatch.SentimentLinear.v1", "ngram_size": 2, "length": 262144, "scale": 5.0}
     return {
         "@architectures": "spacy.TextCatEnsemble.v2",
         "tok2vec": {
@@ -77,7 +127,13 @@ def _architecture(name: Architecture) -> dict[str, Any]:
                 "depth": 2,
             },
         },
-        "linear_model": bow,
+        "linear_model": {
+            "@architectures": "spacy.TextCatBOW.v3",
+            "exclusive_classes": True,
+            "ngram_size": 2,
+            "no_output_layer": False,
+            "length": 262144,
+        },
     }
 
 
@@ -85,17 +141,17 @@ def _architecture(name: Architecture) -> dict[str, Any]:
 class TrainSettings:
     """How to train. The defaults suit a few thousand to a few hundred thousand posts."""
 
-    architecture: Architecture = "ensemble"
+    architecture: Architecture = "linear"
     epochs: int = 12
     patience: int = 3  # stop after this many epochs without a better dev score
-    batch_size: int = 32
+    batch_size: int | None = None  # None: 32, or fewer for small data (at least ~100 updates an epoch)
     dropout: float = 0.2
     dev_fraction: float = 0.1  # of the training rows, used to pick the best epoch
     seed: int = 0
     lexicon_features: bool = True
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.patience < 1 or self.batch_size < 1:
+        if self.epochs < 1 or self.patience < 1 or (self.batch_size is not None and self.batch_size < 1):
             raise ValueError("epochs, patience and batch_size must be at least 1")
         if not 0.0 <= self.dropout < 1.0 or not 0.0 < self.dev_fraction < 0.5:
             raise ValueError("dropout must be in [0, 1) and dev_fraction in (0, 0.5)")
@@ -146,13 +202,17 @@ def feature_form(token: str) -> str:
 
 
 class Featurizer:
-    """Text -> the Doc the classifier reads: its tokens, then the lexicon's evidence tokens."""
+    """Text -> the Doc the classifier reads: its normalised tokens, then the lexicon's evidence.
+
+    The text is normalised exactly as the pipeline normalises a post (`nlp.normalise`), so a
+    model sees the same spellings in training as in service."""
 
     def __init__(self, nlp: Language, lexicon: LexiconSentiment | None) -> None:
         self.nlp = nlp
         self.lexicon = lexicon
 
     def __call__(self, text: str, lang: str | None = None) -> Doc:
+        text = normalise(text)  # as the pipeline's Doc text is (idempotent), in training and use
         doc = self.nlp.make_doc(text)
         if not len(doc):
             return doc
@@ -169,7 +229,19 @@ class Featurizer:
         extra = [f"__lex{band}__", f"__lex{band}__"]
         extra += ["__lexpos__"] * min(positive, 3) + ["__lexneg__"] * min(negative, 3)
         spaces[-1] = True
-        return Doc(self.nlp.vocab, words=words + extra, spaces=spaces + [True] * (len(extra) - 1) + [False])
+        out = Doc(self.nlp.vocab, words=words + extra, spaces=spaces + [True] * (len(extra) - 1) + [False])
+        adjusted = self.lexicon.calibration.adjust(scored.valences, scored.question)
+        out.user_data[LEXICON_FEATURES] = (
+            score,
+            sum(v for v in adjusted if v > 0) / 4.0,
+            sum(v for v in adjusted if v < 0) / 4.0,
+            min(positive, 5) / 5.0,
+            min(negative, 5) / 5.0,
+            float(scored.question),
+            float(scored.contrast >= 0),
+            min(scored.emphasis, 2.0) / 2.0,
+        )
+        return out
 
 
 def decide(cats: Mapping[str, float]) -> tuple[float, SentimentLabel]:
@@ -240,17 +312,21 @@ def train(
     train_examples = [example(i) for i in train_idx]
     dev_docs = [featurize(texts[i]) for i in dev_idx]
     dev_gold = [labels[i] for i in dev_idx]
-    optimizer = nlp.initialize(lambda: train_examples)
+    nlp.initialize(lambda: train_examples)
+    # spaCy's default optimiser, with parameter averaging: the averaged weights (used to pick
+    # and save the best epoch) generalise better on small, noisy data
+    optimizer = Adam(learn_rate=0.001, L2=0.01, L2_is_weight_decay=True, grad_clip=1.0, use_averages=True)
 
     reports: list[EpochReport] = []
     best: tuple[float, int, bytes] | None = None
-    total_batches = (len(train_examples) + settings.batch_size - 1) // settings.batch_size
+    batch_size = settings.batch_size or max(4, min(32, len(train_examples) // 100))
+    total_batches = (len(train_examples) + batch_size - 1) // batch_size
     rng = random.Random(settings.seed)
     for epoch in range(1, settings.epochs + 1):
         epoch_start = time.perf_counter()
         rng.shuffle(train_examples)
         losses: dict[str, float] = {}
-        for done, batch in enumerate(minibatch(train_examples, size=settings.batch_size), start=1):
+        for done, batch in enumerate(minibatch(train_examples, size=batch_size), start=1):
             nlp.update(batch, sgd=optimizer, drop=settings.dropout, losses=losses)
             progress.batches(epoch, done, total_batches)
         with nlp.use_params(optimizer.averages):

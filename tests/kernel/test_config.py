@@ -167,3 +167,23 @@ def test_example_config_is_valid_without_plugins() -> None:
 def test_empty_sections_mean_none_configured() -> None:
     settings = parse_config("brand: {name: A}\nsources:\ndetectors:\nnotifiers:\ncompetitors:\n")
     assert settings.sources == settings.detectors == settings.notifiers == settings.competitors == []
+
+
+class _Report(PluginOptions):
+    every: str = "7d"
+    to: list[str]
+
+
+def test_free_form_sections_are_validated_by_the_given_model() -> None:
+    settings = parse_config("brand: {name: A}\nreport:\n  to: [a@b.c]\n", sections={"report": _Report})
+    assert isinstance(settings.report, _Report)
+    assert settings.report.to == ["a@b.c"]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            "brand: {name: A}\nreport:\n  every: 1d\n  colour: red\n", "cfg.yaml", sections={"report": _Report}
+        )
+    assert [str(i) for i in caught.value.issues] == [
+        "line 2, report.to: required key is missing",
+        "line 4, report.colour: unknown key (check the spelling; see deploy/config.example.yaml)",
+    ]
+    assert parse_config("brand: {name: A}\n", sections={"report": _Report}).report is None

@@ -31,7 +31,7 @@ def test_parse_duration_rejects(bad: object) -> None:
 
 
 def test_format_duration_round_trips() -> None:
-    for text in ("1h30m", "7d", "5m", "1d2h3m4s"):
+    for text in ("1h30m", "7d", "5m", "1d2h3m4s", "300ms", "1m30s500ms"):
         assert format_duration(parse_duration(text)) == text
 
 

@@ -3,6 +3,9 @@ raising for one bad post, flat memory through periodic rebuilds."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +16,7 @@ from nlp.enricher import ENRICH_FAILURES, PipelineEnricher, build_enricher, post
 from nlp.pipeline import SENTIMENT_FACTORIES, sentiment_available
 from tests.nlp.conftest import post
 from trendwatch.config import BrandConfig, NlpConfig
-from trendwatch.models import Enrichment
+from trendwatch.models import Enrichment, Post
 
 BRANDS = [
     BrandConfig(name="Digikala", aliases=["دیجی‌کالا"]),
@@ -48,6 +51,21 @@ def test_enrichment_text_is_normalised(enricher: PipelineEnricher) -> None:
 
 def test_empty_batch(enricher: PipelineEnricher) -> None:
     assert enricher([]) == []
+
+
+def test_declared_hashtags_missing_from_the_text_are_read_too(enricher: PipelineEnricher) -> None:
+    tagged = Post(
+        id="test:t",
+        platform="test",
+        source="tests",
+        text="ارسال سریع بود #sale",
+        hashtags=("sale", "digikala", "black friday", "#"),
+        created_at=post("").created_at,
+    )
+    assert post_text(tagged) == "ارسال سریع بود #sale\n#digikala #black_friday"
+    (e,) = enricher([tagged])
+    assert e.hashtags == ("sale", "digikala", "black friday")
+    assert e.brands == ("Digikala",)
 
 
 def test_title_is_read_with_the_text() -> None:
@@ -159,3 +177,26 @@ def test_nasty_texts_are_enriched_without_failures(enricher: PipelineEnricher, t
     e.text.encode("utf-8")  # raises UnicodeEncodeError if the text could not be stored
     after = sum(sample.value for metric in ENRICH_FAILURES.collect() for sample in metric.samples)
     assert after == before
+
+
+def test_textcat_without_its_component_or_model_fails_at_build(tmp_path: Path) -> None:
+    config = NlpConfig(sentiment="textcat", model=tmp_path / "no-such-model")
+    with pytest.raises(Exception, match="no-such-model"):
+        build_enricher(config, BRANDS)
+
+
+def test_a_dropped_pipeline_is_freed_without_the_cyclic_collector() -> None:
+    """The enricher freezes long-lived objects out of the collector's view; that is only safe
+    because a pipeline has no reference cycles and is freed by reference counting alone."""
+    enricher = PipelineEnricher(NlpConfig(), BRANDS, string_budget=1, freeze_gc=False)
+    enricher([post("Snapp and دیجی‌کالا #tag", 0)])
+    components = [weakref.ref(component) for _, component in enricher.nlp.pipeline]
+    tokenizer = weakref.ref(enricher.nlp.tokenizer)
+    gc.disable()
+    try:
+        enricher([post("rebuilt now", 1)])  # over budget: a new pipeline replaces the old one
+        assert enricher.rebuilds == 1
+        assert [ref() for ref in components] == [None] * len(components)
+        assert tokenizer() is None
+    finally:
+        gc.enable()

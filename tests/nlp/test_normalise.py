@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import html
+import unicodedata
+
 import pytest
 
+from nlp import normalise as N
 from nlp.normalise import fold, key, normalise
+from tests.conftest import shared_path
 
 ZWNJ = "\u200c"
 
@@ -162,3 +168,25 @@ def test_fold_keeps_a_lone_separator() -> None:
 def test_key_of_a_phrase_drops_spaces() -> None:
     assert key("Time Warner") == "timewarner"
     assert key("ديجي كالا") == key("دیجی‌کالا") == "دیجیکالا"
+
+
+def _every_step(text: str) -> str:
+    """normalise() without its shortcuts: every rule applied unconditionally."""
+    if "&" in text and ";" in text:
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFC", text).translate(N.TABLE)
+    text = N._ZWJ_OUTSIDE_EMOJI.sub("", text)
+    text = N._ZWNJ_STRAY.sub("", N._ZWNJ_RUN.sub(ZWNJ, text))
+    text = N._NEWLINES.sub("\n", N._SPACES.sub(" ", text)).strip()
+    text = N._SUFFIX_APART.sub(f"{ZWNJ}\\1", N._PREFIX_APART.sub(f"\\1{ZWNJ}", text))
+    return N._LONG_CHUNK.sub(N._cut, N._ELONGATED.sub(N._shorten, text))
+
+
+def test_shortcuts_change_nothing_on_real_posts() -> None:
+    """normalise() skips rules a text cannot trigger; on real posts that must not matter."""
+    persian = shared_path("data", "sentiment", "fa", "snappfood_test.csv")
+    english = shared_path("data", "sentiment", "en", "tweeteval_sentiment_val_test.csv")
+    with persian.open(encoding="utf-8") as fa, english.open(encoding="utf-8") as en:
+        texts = [r["comment"] for r in csv.DictReader(fa)] + [r["text"] for r in csv.DictReader(en)]
+    assert len(texts) > 28_000
+    assert [t for t in texts if normalise(t) != _every_step(t)] == []

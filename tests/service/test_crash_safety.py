@@ -26,7 +26,7 @@ from aiohttp.test_utils import TestServer
 from indexer.plugins import STORES
 from trendwatch.errors import StoreError
 from trendwatch.models import SeriesQuery
-from trendwatch.service.demo.server import DemoServer, status_id
+from trendwatch.service.demo.server import DemoServer, status_json
 from trendwatch.service.demo.synthetic import BRANDS, generate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +120,8 @@ async def test_sigkill_mid_ingest_loses_nothing_and_duplicates_nothing(
     tmp_path: Path, slow_server: tuple[str, DemoServer]
 ) -> None:
     base_url, demo = slow_server
-    expected = {f"mastodon:{status_id(p)}" for p in demo.statuses}
+    # The mastodon source keys a status by its ActivityPub uri (the same on every instance).
+    expected = {f"mastodon:{status_json(p, base_url)['uri']}" for p in demo.statuses}
     assert len(expected) > 600
     config, db, log = _config(tmp_path, base_url), tmp_path / "tw.db", tmp_path / "service.log"
 

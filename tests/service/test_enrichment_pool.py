@@ -3,7 +3,6 @@ start says why instead of a bare BrokenProcessPool."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,7 +36,7 @@ async def test_enriches_in_a_worker_process_in_order() -> None:
 async def test_a_worker_that_cannot_start_names_the_cause(tmp_path: Path) -> None:
     pool = EnrichmentPool(NlpConfig(sentiment="textcat", model=tmp_path / "no-such-model"), BRANDS)
     try:
-        with pytest.raises(NlpStartupError, match="the NLP pipeline could not start: .*no-such-model"):
+        with pytest.raises(NlpStartupError, match=r"the NLP pipeline could not start: .*no-such-model"):
             await pool.warm_up()
     finally:
         pool.close()

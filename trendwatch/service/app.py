@@ -28,7 +28,8 @@ from trendwatch.config import Settings
 from trendwatch.service import plugins
 from trendwatch.service.enrichment import EnrichmentPool
 from trendwatch.service.pipeline import Pipeline
-from trendwatch.service.scheduler import Health, Scheduler
+from trendwatch.service.report.schedule import send_scheduled_report
+from trendwatch.service.scheduler import Health, ReportJob, Scheduler
 from trendwatch.service.web import create_app
 from trendwatch.timeutil import utcnow
 
@@ -92,9 +93,26 @@ class Service:
         url = await self.start_web()
         log.info("trendwatch running", url=url, sources=[s.name for s in self.sources])
         scheduler = Scheduler(
-            self.pipeline, self.sources, self.engine, self.detectors, clock=self.clock, health=self.health
+            self.pipeline,
+            self.sources,
+            self.engine,
+            self.detectors,
+            clock=self.clock,
+            health=self.health,
+            report=self.report_job(),
         )
         await scheduler.run(stop)
+
+    def report_job(self) -> ReportJob | None:
+        schedule = self.settings.report
+        if schedule is None:
+            return None
+        store, settings = self.store, self.settings
+
+        async def send(now: datetime) -> Any:
+            return await send_scheduled_report(store, settings, schedule, now=now)
+
+        return ReportJob(schedule.every, send)
 
 
 def stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:

@@ -13,6 +13,7 @@ which slows the sources instead of growing memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,10 +87,13 @@ class Pipeline:
         key = cursor_key(source.name)
         cursor: Any = await self.store.get_state(key)
         total = IngestResult()
-        async for batch in source.fetch(cursor):
-            if batch.posts:
-                total += await self.ingest(batch.posts)
-            await self.store.set_state(key, batch.cursor)
+        # aclosing: a round cancelled mid-batch closes the source's generator at once (a spider
+        # source then stops its child process) instead of whenever it is garbage-collected.
+        async with contextlib.aclosing(source.fetch(cursor)) as batches:
+            async for batch in batches:
+                if batch.posts:
+                    total += await self.ingest(batch.posts)
+                await self.store.set_state(key, batch.cursor)
         if total.received:
             log.info(
                 "source round",

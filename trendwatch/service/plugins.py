@@ -11,13 +11,15 @@ from typing import Any
 
 import aiohttp
 import structlog
+from pydantic import BaseModel
 
 from alerts.plugins import DETECTORS, NOTIFIERS
 from crawlers.plugins import SOURCES
 from indexer.plugins import STORES
-from trendwatch.config import PluginConfig, Settings, load_config, parse_config
+from trendwatch.config import PluginConfig, Settings, load_config, parse_config, settings_from_data
 from trendwatch.errors import NotConfigured
 from trendwatch.registry import Registry
+from trendwatch.service.report.schedule import ScheduledReport
 
 log = structlog.get_logger(__name__)
 
@@ -29,13 +31,22 @@ REGISTRIES: dict[str, Registry[Any]] = {
 }
 
 
+# Top-level sections the kernel does not know, validated against the service's own models.
+SECTIONS: dict[str, type[BaseModel]] = {"report": ScheduledReport}
+
+
 def load(path: str | Path) -> Settings:
-    """Load and fully validate a config file (plugin options included)."""
-    return load_config(path, REGISTRIES)
+    """Load and fully validate a config file (plugin options and service sections included)."""
+    return load_config(path, REGISTRIES, sections=SECTIONS)
 
 
 def parse(text: str, file: str = "<config>") -> Settings:
-    return parse_config(text, file=file, registries=REGISTRIES)
+    return parse_config(text, file=file, registries=REGISTRIES, sections=SECTIONS)
+
+
+def from_data(data: Any, file: str = "<config>") -> Settings:
+    """Validate config data built in code (the demo's), exactly as a file would be."""
+    return settings_from_data(data, file=file, registries=REGISTRIES, sections=SECTIONS)
 
 
 def build_store(settings: Settings) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +31,15 @@ log = structlog.get_logger(__name__)
 
 RETRY_FLOOR = timedelta(seconds=15)
 DELIVERY_RETRY_EVERY = timedelta(seconds=30)
+REPORT_STATE = "report:last_sent"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportJob:
+    """A scheduled report: `send(now)` builds and e-mails it; sent every `every`."""
+
+    every: timedelta
+    send: Callable[[datetime], Awaitable[Any]]
 
 
 @dataclass
@@ -90,6 +99,7 @@ class Scheduler:
         *,
         clock: Callable[[], datetime] = utcnow,
         health: Health | None = None,
+        report: ReportJob | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.sources = list(sources)
@@ -97,12 +107,15 @@ class Scheduler:
         self.detectors = list(detectors)
         self.clock = clock
         self.health = health or Health()
+        self.report = report
 
     async def run(self, stop: asyncio.Event) -> None:
         tasks = [asyncio.create_task(self._source_loop(s), name=f"source:{s.name}") for s in self.sources]
         if self.engine is not None:
             tasks += [asyncio.create_task(self._detector_loop(d), name=f"detector:{d.name}") for d in self.detectors]
             tasks.append(asyncio.create_task(self._delivery_loop(), name="deliveries"))
+        if self.report is not None:
+            tasks.append(asyncio.create_task(self._report_loop(self.report), name="report"))
         log.info("scheduler started", sources=len(self.sources), detectors=len(self.detectors))
         try:
             await stop.wait()
@@ -171,3 +184,25 @@ class Scheduler:
                 raise
             except Exception as exc:
                 log.error("retrying deliveries failed", exc_info=exc)
+
+    async def _report_loop(self, job: ReportJob) -> None:
+        """Send the report every `job.every`. The last send time is kept in the store, so a
+        restart neither sends twice nor skips one; a failed send is retried after 15 minutes."""
+        store = self.pipeline.store
+        while True:
+            last = await store.get_state(REPORT_STATE)
+            if last is None:  # the schedule starts when the report is first configured
+                last = self.clock().isoformat()
+                await store.set_state(REPORT_STATE, last)
+            due = datetime.fromisoformat(last) + job.every
+            await asyncio.sleep(max(0.0, (due - self.clock()).total_seconds()))
+            try:
+                sent = await job.send(self.clock())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("scheduled report failed; retrying in 15 minutes", exc_info=exc)
+                await asyncio.sleep(jittered(RETRY_FLOOR * 60))
+                continue
+            await store.set_state(REPORT_STATE, self.clock().isoformat())
+            log.info("scheduled report sent", report=str(sent))

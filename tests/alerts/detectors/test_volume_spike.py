@@ -73,28 +73,38 @@ def test_bigger_spikes_score_higher_and_turn_critical() -> None:
 
 def test_a_dip_fires_only_when_dips_are_watched() -> None:
     counts = daily(28, base=60)
-    counts[-2:] = 0
-    assert detector().evaluate([series(counts)], END) == []
-    [alert] = detector(direction="down").evaluate([series(counts)], END)
+    counts[-10:-6] = 0  # four silent hours in the afternoon
+    at = END - 6 * HOUR
+    assert detector(direction="up").evaluate([series(counts)], at) == []
+    [alert] = detector(direction="down").evaluate([series(counts)], at)
     assert alert.direction == "down"
     assert alert.z < 0
     assert alert.observed == 0
-    assert alert.started_at == END - 2 * HOUR
-    [both] = detector(direction="both").evaluate([series(counts)], END)
+    assert alert.expected > 30
+    assert alert.started_at == at - 4 * HOUR
+    [both] = detector(direction="both").evaluate([series(counts)], at)
     assert both.direction == "down"
 
 
-def test_a_plateau_alerts_at_its_onset_then_becomes_the_new_normal() -> None:
+def test_a_plateau_alerts_at_its_onset_stays_elevated_then_becomes_the_new_normal() -> None:
     counts = daily(28)
-    counts[-48:] = daily(28, seed=8)[-48:] * 3
+    counts[-60:] = daily(28, seed=8)[-60:] * 4  # from Saturday noon on, four times the usual
     s = series(counts)
     det = detector()
-    onset = [a for h in (47, 46, 45) for a in det.evaluate([s], END - h * HOUR)]
+    onset = [a for h in (59, 58, 57) for a in det.evaluate([s], END - h * HOUR)]
     assert onset
     assert {a.direction for a in onset} == {"up"}
-    assert {a.started_at for a in onset} == {END - 48 * HOUR}
-    # A day and a half into the plateau, the higher level is what the last day explains.
-    assert det.evaluate([s], END) == []
+    assert {a.started_at for a in onset} == {END - 60 * HOUR}
+    # Two and a half days in, still unusual (the lifecycle keeps it open, "still elevated",
+    # and keeps the episode's first start).
+    still = alerts_over(det, s, 6)
+    assert still
+    assert {a.direction for a in still} == {"up"}
+    assert min(a.started_at for a in still) >= END - 60 * HOUR
+    # Five days in, the higher level is what the recent history explains.
+    longer = daily(28)
+    longer[-5 * 24 :] = daily(28, seed=8)[-5 * 24 :] * 4
+    assert alerts_over(det, series(longer), 6) == []
 
 
 def test_a_slow_trend_raises_nothing() -> None:

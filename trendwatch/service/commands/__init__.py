@@ -8,11 +8,13 @@ from __future__ import annotations
 from types import ModuleType
 
 from trendwatch.service.commands import (
+    backtest,
     config_cmd,
     crawl,
     dashboards,
     demo_cmd,
     enrich,
+    nlp_model,
     run_cmd,
     sources,
     store,
@@ -25,6 +27,8 @@ COMMAND_MODULES: list[ModuleType] = [
     sources,
     crawl,
     enrich,
-    dashboards,
+    nlp_model,
     store,
+    backtest,
+    dashboards,
 ]

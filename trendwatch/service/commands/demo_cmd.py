@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
+from trendwatch.config import LoggingConfig
 from trendwatch.service import logs
 from trendwatch.service.demo.run import DemoOptions, run_demo
 
@@ -28,6 +29,7 @@ def demo(
     ] = None,
     days: Annotated[int, typer.Option(min=3, max=30, help="Days of synthetic history.")] = 7,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic stream.")] = 7,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show the service's info logs.")] = False,
 ) -> None:
     """Run trendwatch end to end on a synthetic week, fully offline.
 
@@ -39,7 +41,7 @@ def demo(
     if lang not in ("en", "fa"):
         raise typer.BadParameter("use en or fa", param_hint="--lang")
     language: Literal["en", "fa"] = "fa" if lang == "fa" else "en"
-    logs.configure()
+    logs.configure(LoggingConfig(level="info" if verbose else "warning"))
     options = DemoOptions(serve=serve, port=port, data_dir=data_dir, days=days, seed=seed, lang=language)
     try:
         asyncio.run(run_demo(options, Console()))

@@ -14,8 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import tempfile
 import time
 from collections import Counter
@@ -30,8 +28,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from alerts.engine import next_run
 from alerts.explain import explain
-from trendwatch.config import Settings, settings_from_data
+from alerts.notifiers.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from trendwatch.config import Settings
 from trendwatch.models import Alert
 from trendwatch.service import plugins
 from trendwatch.service.app import Service, alert_context, stop_on_signals
@@ -75,9 +75,8 @@ class WebhookSink:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        expected = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        signature = request.headers.get("X-Trendwatch-Signature", "").removeprefix("sha256=")
-        if not hmac.compare_digest(signature, expected):
+        timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+        if not verify_signature(WEBHOOK_SECRET.encode(), body, timestamp, request.headers.get(SIGNATURE_HEADER, "")):
             self.rejected += 1
             return web.json_response({"error": "bad signature"}, status=401)
         self.received.append(await request.json())
@@ -123,7 +122,8 @@ def demo_config(base_url: str, db_path: Path, options: DemoOptions) -> dict[str,
                 "backfill": f"{options.days + 1}d",
             },
         ],
-        "detectors": [{"type": "volume_spike", "name": "mention-spike"}],
+        # The demo has `days` of history, so that is all a baseline can learn from.
+        "detectors": [{"type": "volume_spike", "name": "mention-spike", "lookback": f"{options.days}d"}],
         "notifiers": [
             {"type": "webhook", "name": "demo-webhook", "url": f"{base_url}/hooks/alerts", "secret": WEBHOOK_SECRET}
         ],
@@ -157,9 +157,7 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
     assert data_dir is not None
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        settings = settings_from_data(
-            demo_config(base_url, data_dir / "demo.db", options), file="<demo>", registries=plugins.REGISTRIES
-        )
+        settings = plugins.from_data(demo_config(base_url, data_dir / "demo.db", options), file="<demo>")
         async with Service(settings) as service:
             await _collect(service, console)
             report.posts_stored = await service.store.count()
@@ -198,19 +196,22 @@ async def _collect(service: Service, console: Console) -> None:
 
 
 async def _replay(service: Service, stream: Stream, now: datetime, console: Console) -> list[Alert]:
-    """Run every detector at each hour of the week, as the running service would have."""
-    steps: list[datetime] = []
-    t = stream.start + WARM_UP
-    while t <= now:
-        steps.append(t)
-        t += HOUR
+    """Run every detector at each of its run times over the week, as the running service would
+    have (just after each bucket closes), through the real engine: lifecycle, explanations and
+    notifications included."""
+    runs: list[tuple[datetime, Any]] = []
+    for detector in service.detectors:
+        t = next_run(detector, stream.start + WARM_UP)
+        while t <= now:
+            runs.append((t, detector))
+            t = next_run(detector, t)
+    runs.sort(key=lambda run: run[0])
     events: list[Alert] = []
     columns = (TextColumn("replaying detectors"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("replay", total=len(steps))
-        for step in steps:
-            for detector in service.detectors:
-                events += await service.engine.run(detector, step)
+        task = progress.add_task("replay", total=len(runs))
+        for at, detector in runs:
+            events += await service.engine.run(detector, at)
             progress.advance(task)
     return events
 

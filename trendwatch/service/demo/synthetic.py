@@ -33,8 +33,9 @@ DAILY = [0.35, 0.22, 0.14, 0.1, 0.1, 0.14, 0.25, 0.45, 0.7, 0.85, 0.92, 0.95,
 # Python weekday (Mon=0): Thursday and Friday are the Iranian weekend.
 WEEKLY = [1.0, 1.0, 1.0, 0.95, 0.85, 0.75, 0.95]
 PERSIAN_SHARE = 0.65
-INCIDENT_HOURS = 4
-INCIDENT_RATE = 70.0  # extra angry posts per hour about the own brand during the incident
+# Extra angry posts per hour about the own brand, hour by hour: a crisis rises fast and fades.
+INCIDENT_RATES = (45.0, 110.0, 80.0, 40.0)
+INCIDENT_HOURS = len(INCIDENT_RATES)
 INCIDENT_HASHTAG = "کاوه_مارت_پاسخگو_باش"
 
 
@@ -291,7 +292,8 @@ def generate(end: datetime, *, days: int = 7, seed: int = 7, scale: float = 1.0)
         if incident_start <= hour < incident_end:
             spec = by_name["Kavehmart"]
             angry_authors = rng.sample(authors[60:], k=len(authors) - 60)
-            for i in range(_poisson(rng, INCIDENT_RATE * scale)):
+            rate = INCIDENT_RATES[int((hour - incident_start) / HOUR)]
+            for i in range(_poisson(rng, rate * scale)):
                 persian = rng.random() < 0.75
                 spelled = rng.choice(spec.spellings_fa if persian else spec.spellings_en[:3])
                 template = rng.choice(INCIDENT_FA if persian else INCIDENT_EN)
