@@ -99,11 +99,16 @@ def get(db: sqlite3.Connection, ids: Sequence[str]) -> list[EnrichedPost]:
 def scan_page(
     db: sqlite3.Connection, since: datetime | None, after: int | None, size: int
 ) -> tuple[list[EnrichedPost], int | None]:
-    """One page of posts in storage order (rowid), and the cursor to continue after it."""
+    """One page of posts in storage order (rowid), and the cursor to continue after it. With
+    `since`, the scan starts at the first rowid of the hours from then on (hours know theirs)."""
     lo, _ = _window(since, None)
+    start = after or 0
+    if since is not None:
+        (first,) = db.execute("SELECT min(first_post) FROM hours WHERE hour >= ?", (lo // MICROS_PER_HOUR,)).fetchone()
+        start = max(start, (first or 0) - 1)
     rows = db.execute(
-        "SELECT rowid, doc FROM posts WHERE rowid > ? AND created_at >= ? ORDER BY rowid LIMIT ?",
-        (after or 0, lo, size),
+        "SELECT rowid, doc FROM posts WHERE rowid > ? AND +created_at >= ? ORDER BY rowid LIMIT ?",
+        (start, lo, size),
     ).fetchall()
     return [codec.load_post(doc) for _, doc in rows], (rows[-1][0] if rows else None)
 
@@ -624,8 +629,9 @@ def search(
     lo, hi = _window(since, until)
     indexed = int(db.execute("SELECT value FROM meta WHERE key = 'fts_indexed'").fetchone()[0])
     found: list[tuple[int, str, int]] = []
+    # `+created_at`: the tail is found by rowid; an index on time would scan every post
     for rowid, ts, post_id, doc in db.execute(
-        "SELECT rowid, created_at, id, doc FROM posts WHERE rowid > ? AND created_at >= ? AND created_at < ?",
+        "SELECT rowid, created_at, id, doc FROM posts WHERE rowid > ? AND +created_at >= ? AND +created_at < ?",
         (indexed, lo, hi),
     ):
         if query.matches(codec.load_post(doc)):
