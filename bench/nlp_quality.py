@@ -1,6 +1,6 @@
 """Quality of the NLP core, measured on the repositories' own material: brand matching and language.
 
-    python bench/nlp_quality.py [brands|language]     (set TRENDWATCH_SHARED to ../shared)
+    python bench/nlp_quality.py [brands|language]     (finds ../shared; or set TRENDWATCH_SHARED)
 
 **Brands — Sentiment140's manually labelled test set.** Sentiment140 (Go, Bhayani & Huang 2009)
 tied every tweet to the search `query` that found it. The companies and products among those
@@ -52,7 +52,21 @@ from nlp import extensions as ext
 from nlp.pipeline import build_pipeline
 from trendwatch.config import BrandConfig, NlpConfig
 
-SHARED = Path(os.environ.get("TRENDWATCH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+
+def _find_shared() -> Path:
+    """$TRENDWATCH_SHARED, else ../shared next to the checkout (or next to the main checkout
+    when this is a git worktree), as tests/conftest.py finds it."""
+    if "TRENDWATCH_SHARED" in os.environ:
+        return Path(os.environ["TRENDWATCH_SHARED"])
+    root = Path(__file__).resolve().parents[1]
+    candidates = [root.parent / "shared"]
+    if (root / ".git").is_file():  # a worktree: ".git" names the main repository's git directory
+        gitdir = Path((root / ".git").read_text(encoding="utf-8").split(":", 1)[1].strip())
+        candidates.append(gitdir.parents[2].parent / "shared")
+    return next((c for c in candidates if c.exists()), candidates[0])
+
+
+SHARED = _find_shared()
 DATA = SHARED / "data/sentiment/en/sentiment140_testdata_manual_2009-06-14.csv"
 
 # ------------------------------------------------------------------------------------ brands
@@ -396,9 +410,9 @@ def print_language(shared: Path) -> None:
     for lang, (correct, total) in s.by_language.items():
         detected = {g: n for (e, g), n in sorted(s.confusion.items()) if e == lang}
         print(f"  {lang:<10}{correct / total:>9.3f}{total:>7}   {detected}")
-    print(f"  {'source':<18}{'accuracy':>9}{'posts':>7}")
+    print(f"  {'source':<40}{'accuracy':>9}{'posts':>7}")
     for source, (correct, total) in s.by_source.items():
-        print(f"  {source:<18}{correct / total:>9.3f}{total:>7}")
+        print(f"  {source:<40}{correct / total:>9.3f}{total:>7}")
     for line in s.errors:
         print("    wrong", line)
 

@@ -69,9 +69,16 @@ def make_tokenizer(vocab: Vocab) -> Tokenizer:
     )
 
 
-def hashtag_text(tag: str) -> str:
-    """The readable, comparable form of a hashtag: no `#`, lower-case, `_` and ZWNJ as spaces.
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 
-    `#دیجی_کالا`, `#دیجی‌کالا` -> "دیجی کالا"; `#Brand_Name` -> "brand name".
+
+def hashtag_text(tag: str) -> str:
+    """The comparable form of a hashtag, which also reads well: no `#`, lower-case.
+
+    Persian/Arabic-script tags keep their words, `_` and ZWNJ becoming spaces:
+    `#دیجی_کالا`, `#دیجی‌کالا` -> "دیجی کالا". Latin-script tags lose their separators, as people
+    type them, so every variant meets: `#BlackFriday`, `#Black_Friday`, `#blackfriday` ->
+    "blackfriday" (splitting CamelCase instead would part `#iPhone` from `#iphone`).
     """
-    return " ".join(tag.lstrip("#").lower().replace("_", " ").replace(ZWNJ, " ").split())
+    words = tag.lstrip("#").lower().replace("_", " ").replace(ZWNJ, " ").split()
+    return " ".join(words) if _ARABIC_SCRIPT.search(tag) else "".join(words)

@@ -7,7 +7,7 @@ expect. Social-media posts are not independent draws (a pile-on, a retweet storm
 a proportion or a mean is judged against how much that quantity has actually varied from window
 to window in the subject's history (an overdispersion estimated from the history, never tighter
 than pure sampling noise), not against a fixed threshold. A surprise is reported both as a
-signed standard score `z` and as `score = surprise_score(z)`.
+signed standard score `z` and as a score in [0, 1) (`score_of(digits(z))`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CHI2_1_MEDIAN = 0.4549364
 """Median of a chi-square variable with one degree of freedom (robust variance estimates)."""
 
 SCORE_HALF = 5.0
-"""`surprise_score` is 0.5 at a one-sided tail probability of 10**-SCORE_HALF (z about 4.3)."""
+"""A surprise of SCORE_HALF digits (a one-sided tail probability of 10**-5, z about 4.3) scores 0.5."""
 
 METRICS: dict[str, Callable[[Bucket], float]] = {
     "count": lambda b: float(b.count),
@@ -101,16 +101,6 @@ def digits_for_score(score: float) -> float:
     return SCORE_HALF * score / (1.0 - score)
 
 
-def surprise_score(z: float) -> float:
-    """A one-sided standard score mapped to [0, 1): with d = -log10 of its tail probability,
-    d / (d + SCORE_HALF). Monotone and never saturating, so a bigger surprise always scores
-    higher; z <= 0 (nothing unusual in that direction) scores 0."""
-    if not z > 0.0:
-        return 0.0
-    digits = max(0.0, -normal_logsf(z) / math.log(10.0))
-    return digits / (digits + SCORE_HALF)
-
-
 def z_for_digits(digit: float) -> float:
     """The standard score whose one-sided tail probability is 10**-digit (0 for digit <= 0): how
     a surprise measured some other way is stated as a z, so "how unusual" reads the same."""
@@ -120,20 +110,6 @@ def z_for_digits(digit: float) -> float:
     for _ in range(60):
         mid = (lo + hi) / 2.0
         if digits(mid) < digit:
-            lo = mid
-        else:
-            hi = mid
-    return hi
-
-
-def z_for_score(score: float) -> float:
-    """The standard score whose `surprise_score` is `score` (for thresholds given as scores)."""
-    if score <= 0.0:
-        return 0.0
-    lo, hi = 0.0, 40.0
-    for _ in range(80):
-        mid = (lo + hi) / 2.0
-        if surprise_score(mid) < score:
             lo = mid
         else:
             hi = mid

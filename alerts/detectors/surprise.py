@@ -7,36 +7,40 @@ parameters, `SurpriseModel()`'s defaults). It is causal: the result for row t de
 What it measures, per row:
 
 1. **Residual surprise.** Two predictors of the value: the recent level (median of the last
-   quarter day) and the seasonal profile (median of the same time on previous days, shifted by
-   how far the last quarter day ran above or below it). Whichever has predicted this series
-   better over the history window is used. Its residual, averaged over 1, 6 and 24 buckets, is
-   compared with the distribution of the same quantity over the history window: a spike, a dip,
-   a missing daily peak, a level shift.
+   quarter day) and the daily profile (median of the same time on the previous days, shifted
+   by how far the last quarter day ran above or below it). Whichever has predicted this series
+   better over the history window is used. Its residual, averaged over 1, 6, 24 and 96 buckets,
+   is compared with the distribution of the same quantity over the history window: a spike, a
+   dip, a missing daily peak, a level shift.
 2. **Range surprise.** The value against the median of the whole history window (catches a slow
    slide to a level never seen before, which the recent-level predictor follows).
-3. **Shape novelty.** The distance from the last 8, 32 and 128 buckets (compressed to 8 points)
-   to their nearest neighbour among earlier windows: a pattern never seen before, even when
-   every single value is ordinary (a burst of activity, spikes arriving faster than usual).
+3. **Shape novelty.** The distance from the last 8, 32 and 128 buckets (compressed to 8 points),
+   and from the changes between the last 8 and 64, to their nearest neighbour among earlier
+   windows: a pattern never seen before, even when every single value is ordinary (a burst of
+   activity, spikes arriving faster than usual). What has been seen, even once, is not new.
 
 Each measure becomes a tail probability against its own history (empirical, with an
-exponential tail beyond the largest values seen), expressed as `digits` = -log10(p). The
-residual/range and shape surprises are combined (the larger, plus half the smaller: agreement
-counts), capped, and passed through a **decaying peak**: a row reports its surprise only when it
-beats the recent peak, so an episode rises fast, is reported once, and fades without re-firing.
-`score = digits / (digits + half)` maps that to [0, 1).
+exponential tail beyond the largest values seen), expressed as `digits` = -log10(p). The value
+surprise (residual or range, whichever is larger) and the shape surprise are combined with
+Fisher's method, so evidence from both adds up; the result is capped and passed through a
+**decaying peak**: a row reports its surprise only when it beats the recent peak, so an episode
+rises fast, is reported once, and fades without re-firing. `score = digits / (digits + half)`
+maps that to [0, 1).
 
 The reference distributions are refreshed once per `block` rows (blocks aligned to absolute
-bucket numbers), so the service can score only the last rows of its lookback and still get what
-a continuous run would have produced.
+bucket numbers), so the service can score only the last rows of its lookback and get what a
+continuous run would have produced for them.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from threadpoolctl import ThreadpoolController
 
 from alerts.detectors.stats import Array
 
@@ -47,17 +51,17 @@ IntArray = np.ndarray
 class SurpriseModel:
     """The one parameter set (tuned once on the NAB development corpus, used everywhere)."""
 
-    history_days: float = 28.0
+    history_days: float = 14.0
     """Reference window for tail probabilities and predictor choice, in days ..."""
     history_min: int = 1000
     """... but never fewer rows than this (hourly series need more than 14 days of rows)."""
-    level_days: float = 0.25
+    level_days: float = 0.5
     """The recent-level predictor's window (and the seasonal offset's)."""
-    seasonal_days: int = 7
+    seasonal_days: int = 5
     """Previous days the seasonal profile takes its median over (needs at least 3)."""
-    residual_scales: tuple[int, ...] = (1, 6, 24)
-    range_scales: tuple[int, ...] = (1, 12, 48)
-    range_penalty: float = 1.0
+    residual_scales: tuple[int, ...] = (1, 6, 24, 96)
+    range_scales: tuple[int, ...] = (1, 6, 24, 96)
+    range_penalty: float = 0.5
     """Digits subtracted from range surprise: a value far from the long-run median is common."""
     shapes: tuple[tuple[int, int], ...] = ((8, 8), (32, 8), (128, 8))
     """(window length, points after compression) of the shape-novelty measures."""
@@ -67,22 +71,26 @@ class SurpriseModel:
     shape_reference: int = 4000
     """Rows of earlier nearest-window distances that shape surprise is judged against ..."""
     shape_stride: int = 1
+    bank_thinning: int = 0
+    """Compare a window with every k-th earlier one, k = window // (points * bank_thinning), for
+    the long windows whose neighbours barely differ (0: every earlier window)."""
     """Shape surprise is judged against the distances of every `shape_stride`-th earlier row
     (absolute positions), which is what keeps scoring the last rows of a long series cheap."""
     median_every: int = 96
+    shape_chunk: int = 64
+    """Rows whose nearest windows are searched together (against the bank before the chunk)."""
     """Rows between refreshes of the long-run median the range surprise is measured from."""
     tail_fraction: float = 0.005
     tail_min: int = 10
-    tail_floor: float = 0.5
+    tail_floor: float = 0.3
     """The exponential tail's scale is at least this fraction of its threshold (no wild
     extrapolation from a tight cluster of past values)."""
     min_reference: int = 100
-    block: int = 288
-    agreement: float = 0.7
-    cap: float = 30.0
+    block: int = 96
+    cap: float = 20.0
     peak_ratio: float = 3.0
     peak_decay_days: float = 0.5
-    track_decay_days: float = 0.5
+    track_decay_days: float = 0.1
     half: float = 5.0
 
     def rows(self, per_day: int) -> dict[str, int]:
@@ -97,13 +105,13 @@ class SurpriseModel:
         return int(3 * max(self.peak_decay_days, self.track_decay_days) * per_day) + 1
 
     def lookback_rows(self, per_day: int) -> int:
-        """Rows of history a caller should pass so the last row is scored as in a full run."""
-        r = self.rows(per_day)
-        return (
-            max(r["history"] + self.block, self.shape_history + max(w for w, _ in self.shapes), r["history"])
-            + self.warmup(per_day)
-            + self.seasonal_days * per_day
-        )
+        """Rows of history before the scored ones that make a score exactly what a continuous
+        run would give: the value references (with their predictors' own history), and the
+        shape references (each with its bank of earlier windows)."""
+        value = self.rows(per_day)["history"] + self.block + self.seasonal_days * per_day
+        widest = max(w for w, _ in (*self.shapes, *self.change_shapes))
+        shape = self.shape_reference + self.shape_history + widest + self.shape_chunk + self.block
+        return max(value, shape)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +156,14 @@ def score_series(
     history, level = rows["history"], rows["level"]
     start = max(0, first - m.warmup(per_day)) if report else first
 
+    # Rows before `need` influence no scored row: the service skips them.
+    widest = max((*m.residual_scales, *m.range_scales, 1))
+    need = max(0, _aligned(start, m.block, origin) - history - widest - 1)
+
     # 1. residual surprise under the better of two predictors
-    level_pred = rolling_median(x, level)
-    seasonal = lag_median(x, per_day, m.seasonal_days, 3)
-    offset = np.nan_to_num(rolling_median(x - seasonal, level))
+    level_pred = rolling_median(x, level, first=need)
+    seasonal = lag_median(x, per_day, m.seasonal_days, 3, first=max(0, need - level))
+    offset = np.nan_to_num(rolling_median(x - seasonal, level, first=need))
     seasonal_pred = seasonal + offset
     preds = [level_pred, seasonal_pred]
     surprise, quality = [], []
@@ -170,7 +182,7 @@ def score_series(
     stat = np.nan_to_num(np.array(surprise)[pick, idx])
     stat[np.all(np.isinf(qual), axis=0)] = 0.0
     # 2. range surprise
-    long_run = block_median(x, history, m.median_every, origin)
+    long_run = block_median(x, history, m.median_every, origin, first=need)
     if m.range_scales:
         r = x - long_run
         for w in m.range_scales:
@@ -183,12 +195,20 @@ def score_series(
         change = np.concatenate(([0.0], np.abs(np.diff(x))))
         shapes += [(change, w, p) for w, p in m.change_shapes]
     wanted = _shape_rows(n, start, m, origin)
-    for values, w, points in shapes:
-        dist = nearest_distance(paa(values, w, points), m.shape_history, w, wanted, origin)
-        d = tail_digits(dist, m.shape_reference, m, start, origin, stride=m.shape_stride)
-        shape = np.fmax(shape, np.nan_to_num(d) - math.log10(len(shapes)))
+    # Many small matrix products: BLAS threads only fight each other (and the service) here.
+    with _blas().limit(limits=1, user_api="blas"):
+        for values, w, points in shapes:
+            thin = max(1, w // (points * m.bank_thinning)) if m.bank_thinning else 1
+            dist = nearest_distance(
+                paa(values, w, points), m.shape_history, w, wanted, origin, chunk=m.shape_chunk, thin=thin
+            )
+            d = tail_digits(dist, m.shape_reference, m, start, origin, stride=m.shape_stride)
+            shape = np.fmax(shape, np.nan_to_num(d) - math.log10(len(shapes)))
 
-    digits = np.clip(np.fmax(stat, shape) + m.agreement * np.fmin(stat, shape), 0.0, m.cap)
+    # Fisher's combination of the two surprises (value and shape): p1 * p2 * (1 - ln(p1 * p2)),
+    # so evidence from both adds up, and one of them alone needs to be stronger.
+    both = np.maximum(stat, 0.0) + np.maximum(shape, 0.0)
+    digits = np.clip(both - np.log10(1.0 + math.log(10.0) * both), 0.0, m.cap)
     if report:
         reported = decaying_peak(
             digits[start:],
@@ -219,33 +239,37 @@ def score_series(
 # --------------------------------------------------------------------------- building blocks
 
 
-def rolling_median(x: Array, window: int) -> Array:
-    """Median of x[t-window : t] (the rows before t), ignoring NaN; NaN where there are none."""
+def rolling_median(x: Array, window: int, first: int = 0) -> Array:
+    """Median of x[t-window : t] (the rows before t), ignoring NaN; NaN where there are none
+    (and for rows before `first`, which are not computed)."""
     n = len(x)
     out = np.full(n, np.nan)
-    if n < 2:
+    if n - first < 1 or n < 2:
         return out
     padded = np.concatenate((np.full(window, np.nan), x))
-    views = sliding_window_view(padded[:-1], window)
-    nan_rows = np.convolve(np.isnan(padded[:-1]).astype(float), np.ones(window), "valid") > 0
-    clean = ~nan_rows
-    if clean.any():
-        out[clean] = np.median(views[clean], axis=1)
+    views = sliding_window_view(padded[:-1], window)[first:]
+    gaps = np.isnan(padded[:-1]).astype(float)
+    nan_rows = np.convolve(gaps, np.ones(window), "valid")[first:] > 0
+    rows = np.arange(first, n)
+    if (~nan_rows).any():
+        out[rows[~nan_rows]] = np.median(views[~nan_rows], axis=1)
     some = nan_rows & ~np.all(np.isnan(views), axis=1)
     if some.any():
-        out[some] = np.nanmedian(views[some], axis=1)
+        out[rows[some]] = np.nanmedian(views[some], axis=1)
     return out
 
 
-def lag_median(x: Array, period: int, lags: int, min_lags: int) -> Array:
-    """Median of x[t - k*period] for k = 1..lags; NaN until `min_lags` of them exist."""
+def lag_median(x: Array, period: int, lags: int, min_lags: int, first: int = 0) -> Array:
+    """Median of x[t - k*period] for k = 1..lags; NaN until `min_lags` of them exist (and for
+    rows before `first`, which are not computed)."""
     n = len(x)
-    index = np.arange(n)[:, None] - period * np.arange(1, lags + 1)[None, :]
+    rows = np.arange(first, n)
+    index = rows[:, None] - period * np.arange(1, lags + 1)[None, :]
     values = np.where(index >= 0, x[np.clip(index, 0, None)], np.nan)
     out = np.full(n, np.nan)
     have = np.sum(index >= 0, axis=1) >= min_lags
     if have.any():
-        out[have] = np.nanmedian(values[have], axis=1)
+        out[rows[have]] = np.nanmedian(values[have], axis=1)
     return out
 
 
@@ -272,11 +296,12 @@ def window_mean(r: Array, width: int) -> Array:
     return out
 
 
-def block_median(x: Array, window: int, every: int, origin: int) -> Array:
-    """Median of the `window` rows before each block of `every` rows (blocks aligned to origin)."""
+def block_median(x: Array, window: int, every: int, origin: int, first: int = 0) -> Array:
+    """Median of the `window` rows before each block of `every` rows (blocks aligned to origin),
+    for the blocks from the one holding `first` on."""
     n = len(x)
     out = np.full(n, np.nan)
-    for b0, b1 in _blocks(0, n, every, origin):
+    for b0, b1 in _blocks(first, n, every, origin):
         ref = _aligned(b0, every, origin)
         past = x[max(0, ref - window) : ref]
         if len(past):
@@ -334,7 +359,9 @@ def paa(x: Array, width: int, points: int) -> Array:
     return out
 
 
-def nearest_distance(emb: Array, window: int, exclusion: int, rows: IntArray, origin: int, chunk: int = 64) -> Array:
+def nearest_distance(
+    emb: Array, window: int, exclusion: int, rows: IntArray, origin: int, chunk: int = 64, thin: int = 1
+) -> Array:
     """Euclidean distance from each embedded row in `rows` to its nearest earlier one, among the
     `window` rows before its chunk and at least `exclusion` rows back (no trivial self-matches);
     NaN for rows not asked for."""
@@ -348,15 +375,17 @@ def nearest_distance(emb: Array, window: int, exclusion: int, rows: IntArray, or
     for group in np.split(rows, cuts):
         ref = _aligned(int(group[0]), chunk, origin)
         lo, hi = max(0, ref - window), ref - exclusion + 1
+        if thin > 1:
+            lo += (-(origin + lo)) % thin
         if hi - lo < 1:
             continue
-        ok = valid[lo:hi]
+        ok = valid[lo:hi:thin]
         if not ok.any():
             continue
-        # Single precision is ten times faster here; centring on the bank's median (past rows
-        # only, so the result stays causal) keeps it accurate: distances do not move.
-        bank64 = emb[lo:hi][ok]
-        centre = float(np.median(bank64[:, 0]))
+        # Single precision is ten times faster here; centring on a value from the bank (the
+        # past only, so the result stays causal) keeps it accurate: distances do not move.
+        bank64 = emb[lo:hi:thin][ok]
+        centre = float(bank64[-1, 0])
         bank = (bank64 - centre).astype(np.float32)
         query = np.where(valid[group, None], emb[group] - centre, 0.0).astype(np.float32)
         bank_norms = np.einsum("ij,ij->i", bank, bank)
@@ -393,6 +422,11 @@ def decaying_peak(digits: Array, peak_decay: float, track_decay: float, ratio: f
             peak *= peak_decay
         track = max(track * track_decay, v)
     return out
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 def _aligned(row: int, size: int, origin: int) -> int:

@@ -39,9 +39,11 @@ class VolumeSpikeOptions(PluginOptions):
     direction: Literal["up", "down", "both"] = Field("both", description="Spikes, dips, or both.")
     step: Duration = Field(parse_duration("5m"), description="Bucket width.")
     interval: Duration = Field(parse_duration("5m"), description="How often the detector runs.")
-    lookback: Duration = Field(parse_duration("28d"), description="History the baseline is learnt from.")
+    lookback: Duration = Field(
+        parse_duration("30d"), description="History the model reads (30d covers it fully at 5-minute buckets)."
+    )
     min_history: Duration = Field(parse_duration("1d"), description="No alert before this much history.")
-    threshold: float = Field(0.45, gt=0, lt=1, description="Surprise score at which a bucket is unusual.")
+    threshold: float = Field(0.4, gt=0, lt=1, description="Surprise score at which a bucket is unusual.")
     critical: float = Field(0.7, gt=0, lt=1, description="Surprise score from which the alert is critical.")
     min_count: int = Field(5, ge=0, description="A spike needs this many; a dip, this many expected.")
 

@@ -56,15 +56,15 @@ class _Clause:
 def clauses(words: Sequence[Word]) -> list[tuple[int, int, int]]:
     """(start, end, lead boundary kind) for each clause; a boundary token opens the next one."""
     out: list[tuple[int, int, int]] = []
-    start, lead, content = 0, NO_BOUNDARY, False
-    for i, word in enumerate(words):
-        if word.boundary and content:
+    start, lead, previous = 0, NO_BOUNDARY, -1
+    for i in [i for i, word in enumerate(words) if word.boundary]:
+        content = i > start if previous < start else i > previous + 1  # words since the clause opened
+        if content:
             out.append((start, i, lead))
-            start, lead, content = i, word.boundary, False
-        elif word.boundary:  # ", but", ". Unlike": consecutive boundaries open one clause
-            lead = max(lead, word.boundary)
-        else:
-            content = True
+            start, lead = i, words[i].boundary
+        else:  # ", but", ". Unlike": consecutive boundaries open one clause
+            lead = max(lead, words[i].boundary)
+        previous = i
     if start < len(words) or not out:
         out.append((start, len(words), lead))
     return out

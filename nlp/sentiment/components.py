@@ -39,11 +39,9 @@ ASSIGNS = [f"doc._.{ext.SENTIMENT}", f"doc._.{ext.SENTIMENT_LABEL}", f"doc._.{ex
 
 
 def brand_refs(doc: Doc) -> list[BrandRef]:
-    """The brand mentions of `doc.spans["brands"]` as token ranges."""
-    spans = doc.spans.get(ext.BRAND_SPANS) if doc.spans else None
-    if not spans:
-        return []
-    return [BrandRef(span.label_, span.start, span.end) for span in spans]
+    """The brand mentions of `doc.spans["brands"]` as token ranges (read from the tuples the
+    brand matcher keeps, which is cheaper than building Span objects)."""
+    return [BrandRef(brand, start, end) for brand, start, end, _, _ in ext.mentions(doc)]
 
 
 def _assign(doc: Doc, score: float, label: str, brands: dict[str, float]) -> None:
@@ -81,6 +79,8 @@ class TextcatSentimentComponent:
         ext.register()
         self.name = name
         self.model = model
+        # clause attribution in multi-brand posts reads the lexicon scorer's clauses
+        self._lexicon = model.featurize.lexicon or LexiconSentiment()
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
@@ -110,7 +110,7 @@ class TextcatSentimentComponent:
         distinct = dict.fromkeys(ref.brand for ref in refs)
         if len(distinct) <= 1:
             return dict.fromkeys(distinct, score)
-        lexicon = self.model.featurize.lexicon or LexiconSentiment()
+        lexicon = self._lexicon
         inert = [i for ref in refs for i in range(ref.start, ref.end)]
         lang = ext.get(doc, ext.LANG)
         scored = lexicon.scored([token.text for token in doc], ext.text(doc), lang, inert)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
+from operator import attrgetter
 
 from nlp.sentiment.emoji import emoji_valences, has_emoji_char, token_emoji_valence
 from nlp.sentiment.resources import read_valence_table, vader_lexicon
@@ -98,6 +99,9 @@ LIKE_SUBJECTS = frozenset(
 # VADER's "but" rule (the first one weighs the clause after it over the one before), extended to
 # its synonyms "however" and "yet".
 CONTRASTIVE = frozenset({"but", "however", "yet"})
+_IDIOM_WORDS = frozenset(
+    {word for idiom in IDIOMS for word in idiom} | {w for bigram in BOOSTER_BIGRAMS for w in bigram}
+)
 CLAUSE_ENDERS = frozenset(
     {",", ";", ".", "!", "?", ":", "…", "...", "..", "-", "--", "—", "–", "(", ")", "\n", "\n\n", "|", "/"}
 )
@@ -111,6 +115,8 @@ COMPARISON_WORDS = frozenset({"unlike", "than", "vs", "vs.", "versus", "instead"
 # ("Homeland Security", "Best Buy", "Dark Souls 3 Launch Date Confirmed"): it counts half.
 TITLE_CASE = 0.5
 
+_PHRASE = attrgetter("phrase")
+_CAPS = attrgetter("caps")
 _ELONGATION = re.compile(r"(\w)\1{2,}")
 
 
@@ -180,6 +186,7 @@ class EnglishScorer:
         for candidates in phrases.values():
             candidates.sort(key=lambda item: -len(item[0]))
         self._phrases = phrases
+        self._seconds = {first: {seq[1] for seq, _ in candidates} for first, candidates in phrases.items()}
         # words whose identity the rules look at, so they must keep their key (not share PLAIN)
         self._rule_words = frozenset(
             {word for key in entries if " " in key for word in key.split()}
@@ -290,26 +297,23 @@ class EnglishScorer:
         full text; tokens at `inert` indices (brand names, handles) are neither sentiment words
         nor modifiers."""
         words = self.words(tokens, inert, resolve)
-        if any(word.phrase for word in words):
+        if any(map(_PHRASE, words)):
             self._match_phrases(words)
         valences = [0.0] * len(words)
         cap_diff: bool | None = None
-        contrast = -1
+        contrast = next((i for i, w in enumerate(words) if w.boundary == CONTRAST and w.key in CONTRASTIVE), -1)
         last = len(words) - 1
-        for i, word in enumerate(words):
-            if word.valence == 0.0:
-                if contrast < 0 and word.key in CONTRASTIVE:
-                    contrast = i
-                continue
+        for i in [i for i, w in enumerate(words) if w.valence]:
+            word = words[i]
             if word.key == "kind" and i < last and words[i + 1].key == "of":
                 continue  # "kind of" is a dampener, not kindness
             if word.key == "like" and (i == 0 or words[i - 1].key not in LIKE_SUBJECTS):
                 continue  # "looks like", "like a boss", "like 5 min": a preposition, not a liking
             if word.key == "no" and i < last and words[i + 1].boundary == NO_BOUNDARY:
                 continue  # "no one", "no school today": a determiner; only a bare "No." is negative
-            if cap_diff is None and any(w.caps for w in words[max(0, i - 3) : i + 1]):
-                cap_diff = _cap_differential([resolve(token) for token in tokens])
-            valences[i] = self._valence(words, i, bool(cap_diff))
+            if cap_diff is None:  # once per post, and only for posts with a sentiment word
+                cap_diff = any(map(_CAPS, words)) and _cap_differential([resolve(token) for token in tokens])
+            valences[i] = self._valence(words, i, cap_diff)
         return Scored(
             words=words,
             valences=valences,
@@ -321,18 +325,18 @@ class EnglishScorer:
     def _match_phrases(self, words: list[EnglishWord]) -> None:
         """Replace each matched phrase ("can't wait") by parts plus one scored final word."""
         n = len(words)
-        i = 0
-        while i < n:
+        done = -1  # words up to here belong to a matched phrase
+        for i in [i for i, word in enumerate(words) if word.phrase]:
             word = words[i]
-            if word.phrase:
-                for seq, phrase in self._phrases[word.key]:
-                    end = i + len(seq)
-                    if end <= n and all(words[i + k].key == seq[k] for k in range(1, len(seq))):
-                        words[i : end - 1] = [PHRASE_PART] * (len(seq) - 1)
-                        words[end - 1] = phrase
-                        i = end - 1
-                        break
-            i += 1
+            if i <= done or i + 1 >= n or words[i + 1].key not in self._seconds[word.key]:
+                continue
+            for seq, phrase in self._phrases[word.key]:
+                end = i + len(seq)
+                if end <= n and all(words[i + k].key == seq[k] for k in range(1, len(seq))):
+                    words[i : end - 1] = [PHRASE_PART] * (len(seq) - 1)
+                    words[end - 1] = phrase
+                    done = end - 1
+                    break
 
     def _valence(self, words: Sequence[EnglishWord], i: int, cap_diff: bool) -> float:
         word = words[i]
@@ -363,7 +367,7 @@ class EnglishScorer:
                     scalar += C_INCR if valence > 0 else -C_INCR
                 valence += scalar * (1.0, 0.95, 0.9)[distance - 1]
             valence = self._negation(valence, words, distance, i)
-            if distance == 3:
+            if distance == 3 and _IDIOM_WORDS.intersection([w.key for w in words[i - 3 : i + 3]]):
                 valence = self._idioms(valence, words, i)
         valence = self._least(valence, words, i)
         if word.title and i and words[i - 1].boundary == NO_BOUNDARY and words[i - 1] is not INERT:

@@ -110,12 +110,12 @@ class LexiconSentiment:
         if len(distinct) == 1:
             return dict.fromkeys(distinct, score)
         scopes = self.scopes(scored, brands)
-        adjust = self.calibration.adjust
+        count = self.calibration.count
 
         def clause_score(ranges: Sequence[Range]) -> float:
             total = 0.0
             for start, end in ranges:
-                total += sum(adjust(scored.valences[start:end], scored.question))
+                total += sum(count(v, scored.question) for v in scored.valences[start:end] if v)
             return normalize(total)
 
         return brand_scores(scopes, clause_score)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
+from operator import attrgetter
 
 from nlp.sentiment.emoji import emoji_valences, has_emoji_char, token_emoji_valence
 from nlp.sentiment.persian_verbs import LEMMAS, VerbForm, build_verb_forms
@@ -67,6 +68,8 @@ _CHAR_MAP = {
     "\u0670": None,
 }
 KEY_TABLE = str.maketrans(_CHAR_MAP)
+_JOIN = attrgetter("join")
+_PHRASE = attrgetter("phrase")
 _ELONGATION = re.compile(r"(.)\1{2,}")
 _DOUBLE = re.compile(r"(.)\1")
 
@@ -248,6 +251,11 @@ class PersianScorer:
             # longest first; on a tie the literal phrase ("پیشنهاد نمی‌کنم") beats the verb pattern
             candidates.sort(key=lambda item: (-(len(item[0]) + (item[1] is not None)), item[1] is not None))
         self._phrases = phrases
+        # what may come right after each phrase's first word: a literal key, or a verb lemma
+        self._seconds = {
+            first: {literal[1] if len(literal) > 1 else lemma for literal, lemma, _ in candidates}
+            for first, candidates in phrases.items()
+        }
         self._phrase_words = frozenset(part for term in entries for part in map(fa_key, term.split()))
         self._emoji = emoji_valences() if emoji is None else emoji
         self._latin = vader_lexicon() if latin is None else latin
@@ -345,9 +353,9 @@ class PersianScorer:
         words = self._memo.lookup(tokens, resolve)
         for i in inert:
             words[i] = INERT
-        if any(word.join for word in words):
+        if any(map(_JOIN, words)):
             self._join(words, tokens, resolve)
-        if any(word.phrase for word in words):
+        if any(map(_PHRASE, words)):
             self._match_phrases(words)
         return words
 
@@ -370,31 +378,34 @@ class PersianScorer:
         """Replace each matched phrase by parts plus one word holding its valence (flipped when
         the phrase ends in a negated form of its verb: "لذت نبردم"). Tokens already absorbed
         by a join ("نمی" of "نمی کنم") are skipped."""
-        live = [k for k, word in enumerate(words) if word is not PART]
+        live = [k for k, word in enumerate(words) if word is not PART] if PART in words else range(len(words))
         n = len(live)
-        at = 0
-        while at < n:
+        done = -1  # positions up to here belong to a matched phrase
+        for at in [at for at, k in enumerate(live) if words[k].phrase]:
             word = words[live[at]]
-            if word.phrase and word.key in self._phrases:
-                for literal, lemma, result in self._phrases[word.key]:
-                    end = at + len(literal)
-                    if end > n or any(words[live[at + k]].key != literal[k] for k in range(1, len(literal))):
-                        continue
-                    if lemma is None:
-                        for k in range(at, end - 1):
-                            words[live[k]] = PART
-                        words[live[end - 1]] = result
-                        at = end - 1
-                        break
-                    if end < n and words[live[end]].lemma == lemma:
-                        verb = words[live[end]]
-                        value = result.valence * N_SCALAR if verb.negated else result.valence
-                        for k in range(at, end):
-                            words[live[k]] = PART
-                        words[live[end]] = PersianWord(result.key, value, fixed=True)
-                        at = end
-                        break
-            at += 1
+            if at <= done or at + 1 >= n or word.key not in self._phrases:
+                continue
+            following = words[live[at + 1]]
+            if following.key not in self._seconds[word.key] and following.lemma not in self._seconds[word.key]:
+                continue  # cheap test first: nothing that can follow this word does
+            for literal, lemma, result in self._phrases[word.key]:
+                end = at + len(literal)
+                if end > n or any(words[live[at + k]].key != literal[k] for k in range(1, len(literal))):
+                    continue
+                if lemma is None:
+                    for k in range(at, end - 1):
+                        words[live[k]] = PART
+                    words[live[end - 1]] = result
+                    done = end - 1
+                    break
+                if end < n and words[live[end]].lemma == lemma:
+                    verb = words[live[end]]
+                    value = result.valence * N_SCALAR if verb.negated else result.valence
+                    for k in range(at, end):
+                        words[live[k]] = PART
+                    words[live[end]] = PersianWord(result.key, value, fixed=True)
+                    done = end
+                    break
 
     def score(
         self, tokens: Sequence[Token], text: str, inert: Collection[int] = (), resolve: Resolve = as_text
@@ -406,12 +417,9 @@ class PersianScorer:
         n = len(words)
         valences = [0.0] * n
         flipped_by: set[int] = set()
-        contrast = -1
-        for i, word in enumerate(words):
-            if word.valence == 0.0 or word.lemma is not None:
-                if contrast < 0 and word.key in CONTRASTIVE:
-                    contrast = i
-                continue
+        contrast = next((i for i, w in enumerate(words) if w.boundary == CONTRAST and w.key in CONTRASTIVE), -1)
+        for i in [i for i, w in enumerate(words) if w.valence and w.lemma is None]:
+            word = words[i]
             following = words[i + 1] if i + 1 < n else PLAIN
             if following.valence and following.lemma is None and not following.fixed:
                 if word.key == "کم":
@@ -442,18 +450,20 @@ class PersianScorer:
                     valence *= N_SCALAR
                     break
             # a negated verb after it, before the clause ends or another verb intervenes
-            for j in range(i + 1, min(n, i + 5) if not word.fixed else i + 1):
-                after = words[j]
-                if after.boundary:
-                    break
-                if after.lemma is not None:
-                    if after.negated:
-                        valence *= N_SCALAR
-                        flipped_by.add(j)
-                    break
+            if not word.fixed:
+                for j in range(i + 1, i + 5 if i + 5 < n else n):
+                    after = words[j]
+                    if after.boundary:
+                        break
+                    if after.lemma is not None:
+                        if after.negated:
+                            valence *= N_SCALAR
+                            flipped_by.add(j)
+                        break
             valences[i] = valence
-        for i, word in enumerate(words):
-            if word.lemma is None or i in flipped_by:
+        for i in [i for i, w in enumerate(words) if w.lemma is not None]:
+            word = words[i]
+            if i in flipped_by:
                 continue
             if word.valence:  # verbs that carry sentiment: چسبید، می‌ارزه، نمی‌ارزه
                 valences[i] = word.valence * N_SCALAR if word.negated else word.valence

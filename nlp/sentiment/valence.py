@@ -33,6 +33,8 @@ def normalize(total: float, alpha: float = ALPHA) -> float:
 
 def punctuation_emphasis(text: str) -> float:
     """Extra intensity from '!' (up to four) and from two or more question marks."""
+    if "!" not in text and "?" not in text and "؟" not in text:
+        return 0.0
     exclamations = min(text.count("!"), 4)
     questions = text.count("?") + text.count("؟")
     amplifier = exclamations * 0.292
@@ -79,19 +81,17 @@ class Calibration:
         if self.negativity <= 0 or self.question < 0 or self.weak < 0:
             raise ValueError("negativity must be > 0; question and weak >= 0")
 
+    def count(self, valence: float, question: bool) -> float:
+        """How one word's valence counts towards the score."""
+        if valence > self.weak:
+            return (valence - self.weak) * (self.question if question else 1.0)
+        if valence < -self.weak:
+            return (valence + self.weak) * self.negativity
+        return 0.0
+
     def adjust(self, valences: list[float], question: bool) -> list[float]:
-        """The valences as they count towards the score."""
-        weak, neg = self.weak, self.negativity
-        pos = self.question if question else 1.0
-        out = []
-        for v in valences:
-            if v > weak:
-                out.append((v - weak) * pos)
-            elif v < -weak:
-                out.append((v + weak) * neg)
-            else:
-                out.append(0.0)
-        return out
+        """Every valence as it counts towards the score."""
+        return [self.count(v, question) if v else 0.0 for v in valences]
 
     def label(self, score: float) -> SentimentLabel:
         if score >= self.positive and score > 0.0:

@@ -114,13 +114,17 @@ class Scored:
     language: str = "en"
 
     def total(self, calibration: Calibration, start: int = 0, end: int | None = None) -> float:
-        """Summed valence of tokens [start, end), with "X but Y" weighting Y over X (VADER's
-        'but' rule) when the contrast falls inside the range."""
-        vals = calibration.adjust(self.valences[start:end], self.question)
+        """Summed valence of tokens [start, end), as the calibration counts it, with "X but Y"
+        weighting Y over X (VADER's 'but' rule) when the contrast falls inside the range."""
+        values = self.valences if start == 0 and end is None else self.valences[start:end]
         c = self.contrast - start
-        if c < 0 or c >= len(vals):
-            return sum(vals)
-        return CONTRAST_BEFORE * sum(vals[:c]) + CONTRAST_AFTER * sum(vals[c + 1 :])
+        count = calibration.count
+        question = self.question
+        if not 0 <= c < len(values):
+            return sum([count(v, question) for v in values if v])
+        before = sum([count(v, question) for v in values[:c] if v])
+        after = sum([count(v, question) for v in values[c + 1 :] if v])
+        return CONTRAST_BEFORE * before + CONTRAST_AFTER * after
 
     def score(self, calibration: Calibration) -> float:
         """The post's sentiment in [-1, 1] (VADER's compound score)."""

@@ -4,6 +4,7 @@ too few people, a bursty term, related terms, and per-language queries."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -106,3 +107,14 @@ def test_query_follows_options() -> None:
     assert det.query.subject is None
     [alert] = det.evaluate([term("#x", 0.0, burst=15)], END)
     assert alert.lang == "fa"
+
+
+def test_clock_jumps_and_missing_buckets() -> None:
+    tag = term("#outage", 0.0, burst=15)
+    at_end = detector().evaluate([tag], END)
+    assert at_end
+    assert [replace(a, at=END) for a in detector().evaluate([tag], END + timedelta(minutes=30))] == at_end
+    assert detector().evaluate([tag], END - 4 * H) == []  # the clock went back: not started yet
+    sparse = np.zeros(N)
+    sparse[::13] = 1  # one person every 13 hours; every other bucket absent
+    assert detector().evaluate([series(sparse, authors=sparse, subject="#rare", kind="hashtag")], END) == []

@@ -3,6 +3,7 @@ a thin window, and a brand filter."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -66,3 +67,15 @@ def test_one_brand_alone_has_no_share_to_shift() -> None:
 def test_a_thin_window_is_not_judged() -> None:
     brands = market({"Acme": 1, "Rival": 0.5}, surge={"Rival": 4.0})
     assert detector(min_posts=1000).evaluate(brands, END) == []
+
+
+def test_clock_jumps_and_missing_buckets() -> None:
+    brands = market({"Acme": 30, "Rival": 20, "Other": 10}, surge={"Rival": 3.0})
+    at_end = detector().evaluate(brands, END)
+    assert [replace(a, at=END) for a in detector().evaluate(brands, END + timedelta(minutes=20))] == at_end
+    assert detector().evaluate(brands, END - timedelta(hours=8)) == []  # before the surge
+    # A brand with no posts in most hours (absent buckets) is still counted as zeros.
+    rare = np.zeros(N)
+    rare[::24] = 2
+    quiet = [*market({"Acme": 30, "Rival": 20}), series(rare, subject="Rare")]
+    assert detector().evaluate(quiet, END) == []

@@ -45,14 +45,16 @@ def test_the_service_path_scores_the_last_rows_like_a_full_run() -> None:
 
 
 def test_the_detector_reports_the_models_surprise() -> None:
+    """With its default lookback the detector sees all the model needs: its score for the last
+    bucket is the one a continuous run over a longer history gives that bucket."""
     step = timedelta(minutes=5)
-    x = five_minute()
+    x = five_minute(days=36)
     x[-1] += 80
     s = series(x, step=step)
     det = VolumeSpike("v", VolumeSpike.Options())
+    assert det.lookback >= MODEL.lookback_rows(PER_DAY) * step
     [alert] = det.evaluate([s], END)
     origin = int((END - len(x) * step).timestamp() // step.total_seconds())
-    # The detector trims nothing here (the series has posts from its first bucket on).
     full = score_series(x, PER_DAY, MODEL, origin=origin)
     d = float(full.digits[-1])
     assert alert.score == pytest.approx(d / (d + MODEL.half), abs=1e-4)

@@ -3,6 +3,7 @@ net sentiment, improvements, volatile brands, sparse windows and missing buckets
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -135,3 +136,13 @@ def test_each_brand_is_judged_on_its_own() -> None:
     calm = brand(subject="Calm", seed=3)
     angry = brand(subject="Angry", seed=4, last=3, last_neg=0.6, last_pos=0.1)
     assert [a.subject for a in detector().evaluate([calm, angry], END)] == ["Angry"]
+
+
+def test_clock_jumps_judge_only_complete_buckets_before_now() -> None:
+    s = brand(last=3, last_neg=0.6, last_pos=0.1)
+    # Between bucket edges: the same complete window as at END.
+    assert [replace(a, at=END) for a in detector().evaluate([s], END + timedelta(minutes=40))] == detector().evaluate(
+        [s], END
+    )
+    # The clock went back five hours: the pile-on has not happened yet.
+    assert detector().evaluate([s], END - timedelta(hours=5)) == []

@@ -101,9 +101,9 @@ def test_a_plateau_alerts_at_its_onset_stays_elevated_then_becomes_the_new_norma
     assert still
     assert {a.direction for a in still} == {"up"}
     assert min(a.started_at for a in still) >= END - 60 * HOUR
-    # Five days in, the higher level is what the recent history explains.
+    # A week in, the higher level is what the recent history explains.
     longer = daily(28)
-    longer[-5 * 24 :] = daily(28, seed=8)[-5 * 24 :] * 4
+    longer[-7 * 24 :] = daily(28, seed=8)[-7 * 24 :] * 4
     assert alerts_over(det, series(longer), 6) == []
 
 

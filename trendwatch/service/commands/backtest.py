@@ -58,10 +58,12 @@ def backtest(
     since: Annotated[
         str | None,
         typer.Option(
-            help="Replay from: an ISO time (UTC unless it says otherwise) or a duration ago (7d).", show_default=False
+            help="Replay from: an ISO time (UTC unless it says otherwise) or a duration ago (7d).",
+            show_default=False,
+            metavar="WHEN",
         ),
     ] = None,
-    until: Annotated[str, typer.Option(help="Replay until: an ISO time or a duration ago; default now.")] = "now",
+    until: Annotated[str, typer.Option(help="Replay until: an ISO time or a duration ago.", metavar="WHEN")] = "now",
     detector: Annotated[
         list[str] | None,
         typer.Option(

@@ -23,7 +23,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import orjson
 import typer
@@ -46,8 +46,7 @@ nlp_app = typer.Typer(
     no_args_is_help=True,
 )
 
-Part = Literal["held-out", "rest"]
-NeutralAs = Literal["negative", "positive"]
+MIN_PER_CLASS = 50
 
 DataOption = Annotated[
     Path, typer.Option("--data", help="Labelled posts: a CSV file, or JSON Lines (.jsonl).", metavar="FILE")
@@ -99,6 +98,7 @@ def train_command(
             "--architecture",
             help="linear: words and word pairs plus the lexicon's evidence (fast; strong on a few thousand "
             "posts); ensemble: spaCy's bag of words plus a small CNN (slower; may help on large data).",
+            metavar="linear|ensemble",
         ),
     ] = "linear",
     dev_fraction: Annotated[
@@ -115,8 +115,8 @@ def train_command(
 ) -> None:
     """Train a sentiment classifier on labelled posts and save it to DIR.
 
-    Use it with `nlp.sentiment: textcat` and `nlp.model: DIR` in the configuration. Works with
-    two labels (negative/positive) or three (negative/neutral/positive).
+    Select it with `nlp.sentiment: textcat` and `nlp.model: DIR` in the configuration. Two
+    labels (negative/positive) or three (negative/neutral/positive).
     """
     console = Console(stderr=True)
     if architecture not in ("linear", "ensemble"):
@@ -224,6 +224,12 @@ def _describe(
         f"{held}{skipped}",
         highlight=False,
     )
+    if min(counts.values()) < MIN_PER_CLASS:
+        console.print(
+            f"[yellow]note:[/yellow] fewer than {MIN_PER_CLASS} posts of some label: expect a weak model "
+            "(a few hundred labelled posts per label is a sensible start)",
+            highlight=False,
+        )
 
 
 class _TrainingBar:

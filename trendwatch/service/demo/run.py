@@ -17,7 +17,7 @@ import asyncio
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -96,6 +96,7 @@ def demo_config(base_url: str, db_path: Path, options: DemoOptions) -> dict[str,
         for b in BRANDS
     ]
     persian = options.lang == "fa"
+    history = f"{options.days}d"
     return {
         "brand": brands[0],
         "competitors": brands[1:],
@@ -122,8 +123,13 @@ def demo_config(base_url: str, db_path: Path, options: DemoOptions) -> dict[str,
                 "backfill": f"{options.days + 1}d",
             },
         ],
-        # The demo has `days` of history, so that is all a baseline can learn from.
-        "detectors": [{"type": "volume_spike", "name": "mention-spike", "lookback": f"{options.days}d"}],
+        # Tens of posts an hour per brand: 15-minute buckets hold enough posts to judge. The demo
+        # has `days` of history, so that is all a baseline can learn from.
+        "detectors": [
+            {"type": "volume_spike", "name": "mention-spike", "step": "15m", "interval": "15m", "lookback": history},
+            {"type": "tone_shift", "name": "tone-shift", "lookback": history},
+            {"type": "emerging_term", "name": "emerging-hashtags", "kind": "hashtag", "lookback": history},
+        ],
         "notifiers": [
             {"type": "webhook", "name": "demo-webhook", "url": f"{base_url}/hooks/alerts", "secret": WEBHOOK_SECRET}
         ],
@@ -133,7 +139,15 @@ def demo_config(base_url: str, db_path: Path, options: DemoOptions) -> dict[str,
     }
 
 
-async def run_demo(options: DemoOptions, console: Console | None = None) -> DemoReport:
+async def run_demo(
+    options: DemoOptions,
+    console: Console | None = None,
+    *,
+    stop: asyncio.Event | None = None,
+    on_serving: Callable[[DemoReport], None] | None = None,
+) -> DemoReport:
+    """Run the demo; with `options.serve`, serve the dashboard until `stop` is set (by default,
+    until SIGINT/SIGTERM)."""
     console = console or Console()
     started = time.perf_counter()
     now = floor_time(utcnow(), HOUR)
@@ -169,12 +183,17 @@ async def run_demo(options: DemoOptions, console: Console | None = None) -> Demo
             if options.serve:
                 report.url = await service.start_web()
                 console.print(f"\n[bold green]Dashboard:[/bold green] {report.url}   (Ctrl-C to stop)")
-                stop = asyncio.Event()
-                undo = stop_on_signals(stop)
-                try:
+                if on_serving is not None:
+                    on_serving(report)
+                if stop is None:
+                    stop = asyncio.Event()
+                    undo = stop_on_signals(stop)
+                    try:
+                        await stop.wait()
+                    finally:
+                        undo()
+                else:
                     await stop.wait()
-                finally:
-                    undo()
     finally:
         await runner.cleanup()
         if temp:
