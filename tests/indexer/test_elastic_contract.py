@@ -216,5 +216,5 @@ def test_every_field_the_dashboards_read_is_mapped_with_its_type() -> None:
         for name, kind in fields.items():
             assert name in mapped, f"the dashboards read {name!r}, which the store does not map"
             assert mapped[name] == kind or {mapped[name], kind} <= numeric, (name, mapped[name], kind)
-    assert contract.POSTS_INDEX == NAMES.posts
-    assert contract.ALERTS_INDEX == NAMES.alerts
+    assert NAMES.posts == contract.POSTS_INDEX
+    assert NAMES.alerts == contract.ALERTS_INDEX
