@@ -12,6 +12,9 @@
    (`record_alert`), queues it for every notifier that accepts it (`outbox:<notifier>:<id>`),
    and delivers what is due.
 
+A muted key (`alert-mute:<key>`, set from the web app with `mute_value`) still goes through the
+lifecycle and the history, but nothing about it is queued for any notifier until the mute ends.
+
 A delivery that fails stays in the outbox and `await engine.retry_deliveries(now)` (the service
 calls it every 30 s) tries again with exponential backoff, or when the channel's Retry-After
 says; it also sends digests whose window has passed and forgets delivery records older than
@@ -54,7 +57,7 @@ from trendwatch.metrics import ALERTS, NOTIFICATIONS
 from trendwatch.models import Alert, Drivers, Series, SeriesQuery
 from trendwatch.timeutil import floor_time
 
-__all__ = ["AlertContext", "AlertEngine", "AlertStore", "next_run"]
+__all__ = ["AlertContext", "AlertEngine", "AlertStore", "mute_active", "mute_key", "mute_value", "next_run"]
 
 log = structlog.get_logger(__name__)
 
@@ -115,6 +118,23 @@ def pending_key(notifier: str) -> str:
 
 def done_key(notifier: str) -> str:
     return f"outbox-done:{notifier}"
+
+
+def mute_key(key: str) -> str:
+    return f"alert-mute:{key}"
+
+
+def mute_value(now: datetime, until: datetime | None, by: str | None = None) -> dict[str, Any]:
+    """The state saved under `mute_key` to silence a key until `until` (None: until unmuted)."""
+    return {"at": now.isoformat(), "until": None if until is None else until.isoformat(), "by": by}
+
+
+def mute_active(value: Any, now: datetime) -> bool:
+    """Whether a saved mute silences its key at `now` (an expired one no longer does)."""
+    if not isinstance(value, dict):
+        return False
+    until = value.get("until")
+    return until is None or datetime.fromisoformat(until) > now
 
 
 class AlertEngine:
@@ -254,7 +274,15 @@ class AlertEngine:
 
     async def _queue(self, event: Alert, event_id: str, now: datetime) -> list[str]:
         """Put `event` in the outbox of every notifier that wants it (once: an entry queued
-        before a crash is kept as it is); returns the names of those notifiers."""
+        before a crash is kept as it is), unless its key is muted; returns the names of those
+        notifiers."""
+        mute = await self.store.get_state(mute_key(event.key))
+        if mute is not None and mute_active(mute, now):
+            wanting = [n.name for n in self.notifiers.values() if n.accepts(event)]
+            for name in wanting:
+                NOTIFICATIONS.labels(notifier=name, result="muted").inc()
+            log.info("alert muted; not notified", key=event.key, status=event.status, until=mute.get("until"))
+            return []
         names = []
         for notifier in self.notifiers.values():
             if not notifier.accepts(event):

@@ -31,11 +31,12 @@ from elasticsearch import ApiError, AsyncElasticsearch
 from pydantic import Field, SecretStr
 
 from indexer import codec
+from indexer import elastic_browse as browse
 from indexer import elastic_requests as req
 from indexer import elastic_responses as res
 from indexer.elastic_requests import Request
 from indexer.elastic_schema import Names, alerts_index, from_document, state_index, to_document
-from indexer.store import TermKind, UpsertResult
+from indexer.store import Facet, FacetField, FacetOrder, PostFilter, PostOrder, TermKind, UpsertResult
 from trendwatch.config import PluginOptions
 from trendwatch.errors import NotConfigured, StoreError
 from trendwatch.metrics import POSTS_DROPPED, POSTS_STORED
@@ -406,6 +407,39 @@ class ElasticStore:
     ) -> list[Alert]:
         # a search returns at most 10,000 hits (index.max_result_window)
         return res.alerts(await self._send(req.alerts(self.names, since, status, min(limit, 10_000))))
+
+    async def facets(
+        self,
+        field: FacetField,
+        since: datetime,
+        until: datetime,
+        *,
+        where: PostFilter | None = None,
+        order: FacetOrder = "count",
+        limit: int = 20,
+    ) -> list[Facet]:
+        where = where or PostFilter()
+        if until <= since or limit <= 0:
+            return []
+        body = await self._send(browse.facets_request(self.names, field, since, until, where, order, limit))
+        return browse.read_facets(body, field, where)
+
+    async def posts(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        where: PostFilter | None = None,
+        order: PostOrder = "newest",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[EnrichedPost]:
+        if until <= since or limit <= 0:
+            return []
+        # a search returns at most 10,000 hits (index.max_result_window)
+        size = min(limit, max(0, 10_000 - offset))
+        request = browse.posts_request(self.names, since, until, where or PostFilter(), order, size, max(0, offset))
+        return res.posts(await self._send(request)) if size else []
 
 
 _EXISTS = {"resource_already_exists_exception"}

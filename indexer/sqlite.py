@@ -26,10 +26,11 @@ from typing import IO, Any, ClassVar, Literal, TypeVar
 import structlog
 from pydantic import Field
 
+from indexer import sqlite_browse as browse
 from indexer import sqlite_read as read
 from indexer.sqlite_schema import LATEST, Migration, migrate, version_of
 from indexer.sqlite_write import Chunk, Writer
-from indexer.store import TermKind, UpsertResult
+from indexer.store import Facet, FacetField, FacetOrder, PostFilter, PostOrder, TermKind, UpsertResult
 from trendwatch.config import PluginOptions
 from trendwatch.errors import StoreError
 from trendwatch.metrics import POSTS_STORED
@@ -406,3 +407,27 @@ class SqliteStore:
         self, *, since: datetime | None = None, status: AlertStatus | None = None, limit: int = 200
     ) -> list[Alert]:
         return await self._read(read.alerts, since, status, limit)
+
+    async def facets(
+        self,
+        field: FacetField,
+        since: datetime,
+        until: datetime,
+        *,
+        where: PostFilter | None = None,
+        order: FacetOrder = "count",
+        limit: int = 20,
+    ) -> list[Facet]:
+        return await self._read(browse.facets, field, since, until, where or PostFilter(), order, limit)
+
+    async def posts(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        where: PostFilter | None = None,
+        order: PostOrder = "newest",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[EnrichedPost]:
+        return await self._read(browse.posts, since, until, where or PostFilter(), order, limit, offset)

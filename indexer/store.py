@@ -11,6 +11,10 @@ restarts together with the data it describes; setting a key to None deletes it.
 
 `search` takes a query in the user query language (trendwatch.query) and raises
 QuerySyntaxError for one that does not parse; every other failure is a StoreError.
+
+`facets` and `posts` are what a dashboard browses by: the posts of a window narrowed by a
+`PostFilter` (brand, platform, language, tone), grouped by one field with counts, distinct
+authors, engagement and tone, or listed newest or most engaging first.
 """
 
 from __future__ import annotations
@@ -22,15 +26,61 @@ from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel
 
-from trendwatch.models import Alert, AlertStatus, Drivers, EnrichedPost, Series, SeriesQuery, TermCount
+from trendwatch.models import (
+    Alert,
+    AlertStatus,
+    Drivers,
+    EnrichedPost,
+    SentimentLabel,
+    Series,
+    SeriesQuery,
+    TermCount,
+)
 
 TermKind = Literal["hashtag", "topic"]
+FacetField = Literal["brand", "platform", "lang", "author", "hashtag", "topic"]
+FacetOrder = Literal["count", "authors", "engagement"]
+PostOrder = Literal["newest", "engagement"]
 
 
 @dataclass(frozen=True, slots=True)
 class UpsertResult:
     inserted: int
     updated: int
+
+
+@dataclass(frozen=True, slots=True)
+class PostFilter:
+    """Which posts of a window a browsing query reads; None means any.
+
+    `brand` keeps posts that mention it; `tone` keeps posts of that sentiment label, judged
+    about `brand` when one is given (its brand-specific tone) and by the post's own otherwise.
+    """
+
+    brand: str | None = None
+    platform: str | None = None
+    lang: str | None = None
+    tone: SentimentLabel | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    """One value of a field among the filtered posts, with what a dashboard row shows.
+
+    `value` is the brand name, platform, language, author id, hashtag (folded, without '#') or
+    topic; `label` is the author's handle for author facets. `engagement` sums likes, reposts and
+    replies. Tone (`sentiment_sum`, `negative`, `positive`) is about the brand for brand facets
+    and for a filter with a brand, the post's own otherwise.
+    """
+
+    value: str
+    count: int
+    authors: int
+    engagement: int = 0
+    sentiment_sum: float = 0.0
+    negative: int = 0
+    positive: int = 0
+    label: str | None = None
 
 
 class Store(Protocol):
@@ -128,4 +178,31 @@ class Store(Protocol):
         self, *, since: datetime | None = None, status: AlertStatus | None = None, limit: int = 200
     ) -> list[Alert]:
         """Recorded alert events, newest first."""
+        ...
+
+    async def facets(
+        self,
+        field: FacetField,
+        since: datetime,
+        until: datetime,
+        *,
+        where: PostFilter | None = None,
+        order: FacetOrder = "count",
+        limit: int = 20,
+    ) -> list[Facet]:
+        """The values of `field` among the filtered posts of [since, until), most first by `order`
+        (count; distinct authors then count; engagement then count), ties by value."""
+        ...
+
+    async def posts(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        where: PostFilter | None = None,
+        order: PostOrder = "newest",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[EnrichedPost]:
+        """The filtered posts of [since, until), newest first or by engagement (then newest)."""
         ...

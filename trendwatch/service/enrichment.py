@@ -93,5 +93,9 @@ class EnrichmentPool:
         ENRICH_SECONDS.observe(time.perf_counter() - started)
         return result
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for health and benchmarks)."""
+        return [p.pid for p in (self._executor._processes or {}).values() if p.pid is not None]
+
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -62,11 +62,12 @@ class Pipeline:
     async def ingest(self, posts: Sequence[Post]) -> IngestResult:
         """Enrich and store posts; idempotent, so re-ingesting the same posts changes no count."""
         kept, dropped = _prepare(posts)
-        total = IngestResult(received=len(posts), dropped=dropped)
         size = self._config.batch_size
-        for start in range(0, len(kept), size):
-            total += await self._ingest_chunk(kept[start : start + size])
-        return total
+        # Chunks overlap (one is enriched while another is stored), at most `queue_batches` at
+        # once; each is committed on its own, and all are before this returns.
+        chunks = [kept[start : start + size] for start in range(0, len(kept), size)]
+        results = await asyncio.gather(*(self._ingest_chunk(chunk) for chunk in chunks))
+        return sum(results, IngestResult(received=len(posts), dropped=dropped))
 
     async def _ingest_chunk(self, posts: list[Post]) -> IngestResult:
         self._waiting += 1
