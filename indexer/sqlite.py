@@ -165,6 +165,7 @@ class SqliteStore:
                 log.info("database migrated", path=str(self.path), version=version_of(db))
             writer = Writer(db, self.options.fts_batch)
             writer.check_index_layout()
+            writer.check_rollup_format()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a trendwatch database or is damaged: {exc}") from exc
         except RuntimeError as exc:

@@ -42,6 +42,8 @@ _MICRO = timedelta(microseconds=1)
 # `names.kind` values
 PLATFORM, SOURCE, LANG, BRAND, HASHTAG, TOPIC = range(6)
 _TOKEN_KIND = {PLATFORM: "platform", LANG: "lang", BRAND: "brand", HASHTAG: "hashtag"}
+ROLLUP_FORMAT = 2
+"""Version of the packed rollup layouts in indexer.sqlite_read (1 was JSON)."""
 LABELS = codec.LABEL_VALUE
 
 FtsRow = tuple[str, str, str]  # folded title, folded body, meta tokens
@@ -423,6 +425,15 @@ class Writer:
         return True
 
     # ------------------------------------------------------------------ rollups
+
+    def check_rollup_format(self) -> None:
+        """Forget rollups kept in another format (they are derived data: recomputed on demand)."""
+        if self._meta("rollup_format", None) == ROLLUP_FORMAT:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("DELETE FROM rollups")
+        self._set_meta("rollup_format", ROLLUP_FORMAT)
+        self.db.execute("COMMIT")
 
     def store_rollups(self, chunks: Sequence[Chunk]) -> int:
         """Keep the chunks whose hours have not changed since they were computed."""

@@ -429,8 +429,6 @@ class _Parser:
             return Words(found, token.position)
         if token.kind == "FIELD":
             return self.field(token)
-        if token.kind == "NOT":  # pragma: no cover - parse_not handles NOT first
-            raise self.error("NOT needs a term after it", token.position)
         raise self.error(f"expected a term, found {token.kind if token.kind != 'END' else 'the end'}", token.position)
 
     def word(self, token: _Token) -> Node:

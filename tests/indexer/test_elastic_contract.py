@@ -191,3 +191,30 @@ def test_deploy_files_are_what_the_store_sends() -> None:
     assert present == set(expected)
     for name, body in expected.items():
         assert json.loads((DEPLOY / name).read_text(encoding="utf-8")) == body, f"{name} is stale"
+
+
+def _mapped(properties: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, spec in properties.items():
+        path = prefix + name
+        out[path] = spec.get("type", "object")
+        out.update(_mapped(spec.get("properties", {}), path + "."))
+        out.update({f"{path}.{sub}": s["type"] for sub, s in spec.get("fields", {}).items()})
+    return out
+
+
+def test_every_field_the_dashboards_read_is_mapped_with_its_type() -> None:
+    """The Grafana dashboards' field table (trendwatch/service/grafana/contract.py) and the
+    store's mappings describe the same documents."""
+    contract = pytest.importorskip("trendwatch.service.grafana.contract")
+    numeric = {"float", "double", "long"}
+    for fields, mappings in (
+        (contract.POST_FIELDS, schema.post_mappings()),
+        (contract.ALERT_FIELDS, schema.alerts_index()["mappings"]),
+    ):
+        mapped = _mapped(mappings["properties"])
+        for name, kind in fields.items():
+            assert name in mapped, f"the dashboards read {name!r}, which the store does not map"
+            assert mapped[name] == kind or {mapped[name], kind} <= numeric, (name, mapped[name], kind)
+    assert NAMES.posts == contract.POSTS_INDEX
+    assert NAMES.alerts == contract.ALERTS_INDEX

@@ -322,6 +322,18 @@ async def test_rollups_answer_like_the_facts_and_follow_re_ingest(store: SqliteS
     assert sum(v for (brand, _), v in got.items() if brand == "Torob") == 41
 
 
+async def test_top_term_series_keep_the_hour_rollups_they_compute(store: SqliteStore) -> None:
+    """A bug once: series of the top hashtags threw away the rollups of the top-terms step."""
+    await store.upsert([make(i, when=at(i * 30), author=f"u{i % 3}", hashtags=[f"#t{i % 4}"]) for i in range(40)])
+    query = SeriesQuery("hashtag", HOUR, limit=2)
+    first = await store.series(query, T0, T0 + DAY)
+    await _settle(store)
+    kept = raw(store.path).execute("SELECT grain, count(*) FROM rollups GROUP BY grain").fetchall()
+    assert dict(kept).get(0) == 24  # every hour of the day, for top terms
+    assert dict(kept).get(3_600_000_000) == 1  # the day, for the series
+    assert await store.series(query, T0, T0 + DAY) == first
+
+
 async def test_a_rollup_computed_before_a_write_is_not_kept(store: SqliteStore) -> None:
     from indexer import sqlite_read
 
