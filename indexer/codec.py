@@ -2,7 +2,7 @@
 
 `dump_post`/`load_post` are the lossless JSON form of an `EnrichedPost` (raw payload included),
 used by the SQLite store's `doc` column, the Elasticsearch document and
-`trendwatch export --format ndjson`. `brand_tones`, `hashtags_of` and `topics_of` derive what a
+`trendwatch export --format ndjson`. `brand_tones`, `hashtags_of`, `searchable_hashtags` and `topics_of` derive what a
 post counts towards — its brands (with the per-brand tone), hashtags and topics — the same way in
 every backend, so series and term counts agree between SQLite and Elasticsearch.
 """
@@ -136,8 +136,17 @@ def brand_tones(enrichment: Enrichment) -> list[BrandTone]:
 
 
 def hashtags_of(post: EnrichedPost) -> tuple[str, ...]:
-    """The platform's and the NLP stage's hashtags, folded, without '#', each once."""
-    keys = (hashtag_key(t) for t in (*post.post.hashtags, *post.enrichment.hashtags))
+    """The hashtags a post is *counted* under: the NLP stage's, each once. They already include
+    the hashtags the platform declared, with variants merged (a brand's hashtags in any script
+    count as the brand's one tag), so counting the platform's raw ones too would list a tag twice."""
+    keys = (hashtag_key(t) for t in post.enrichment.hashtags)
+    return tuple(dict.fromkeys(k for k in keys if k))
+
+
+def searchable_hashtags(post: EnrichedPost) -> tuple[str, ...]:
+    """The hashtags a post is *found* by: the counted ones plus the platform's as written, so
+    `#کاوه_مارت` finds a post whose counted tag is its brand's."""
+    keys = (hashtag_key(t) for t in (*post.enrichment.hashtags, *post.post.hashtags))
     return tuple(dict.fromkeys(k for k in keys if k))
 
 

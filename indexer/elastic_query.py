@@ -8,7 +8,7 @@ splits words, so a phrase here matches what FTS5 and the in-memory matcher match
 - `a NEAR/n b`: `intervals` with `all_of`, unordered, `max_gaps: n`, per field (an OR group on
   a side becomes `any_of`), i.e. at most n words between, in either order, within one field;
 - `lang:`, `platform:`, `brand:`, `author:` (id or handle, with or without `@`): case-insensitive
-  `term` queries; `#tag`: a `term` on `hashtags` (stored folded);
+  `term` queries; `#tag`: a `term` on `hashtag_keys` (counted and as-written hashtags, folded);
 - AND / OR / NOT: `bool` filter / should / must_not. A `bool` with only `must_not` matches all
   other documents, which is what a leading NOT means.
 
@@ -23,7 +23,7 @@ from typing import Any
 from trendwatch.query import Field, Near, Node, Not, Or, Query, Words
 
 TEXT_FIELDS = ("title", "text")
-_KEYWORD_FIELD = {"lang": "lang", "platform": "platform", "brand": "brands", "hashtag": "hashtags"}
+_KEYWORD_FIELD = {"lang": "lang", "platform": "platform", "brand": "brands", "hashtag": "hashtag_keys"}
 
 Clause = dict[str, Any]
 
@@ -79,7 +79,7 @@ def _field(node: Field) -> Clause:
             ]
         )
     if node.name == "hashtag":
-        return _term("hashtags", node.value, case_insensitive=False)
+        return _term("hashtag_keys", node.value, case_insensitive=False)
     return _term(_KEYWORD_FIELD[node.name], node.value)
 
 

@@ -130,6 +130,7 @@ def post_mappings() -> dict[str, Any]:
                 },
             },
             "hashtags": KEYWORD,
+            "hashtag_keys": KEYWORD,
             "mentions": KEYWORD,
             "topics": KEYWORD,
             "brands": KEYWORD,
@@ -256,6 +257,7 @@ def to_document(post: EnrichedPost) -> dict[str, Any]:
             else None
         ),
         "hashtags": list(codec.hashtags_of(post)),
+        "hashtag_keys": list(codec.searchable_hashtags(post)),
         "mentions": list(p.mentions),
         "topics": list(codec.topics_of(post)),
         "brands": list(e.brands),

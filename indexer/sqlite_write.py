@@ -73,7 +73,7 @@ def fts_row(post: EnrichedPost) -> FtsRow:
     if e.lang:
         meta.append(meta_token("lang", keyword(e.lang)))
     meta.extend(meta_token("brand", keyword(b)) for b, _, _ in codec.brand_tones(e))
-    meta.extend(meta_token("hashtag", h) for h in codec.hashtags_of(post))
+    meta.extend(meta_token("hashtag", h) for h in codec.searchable_hashtags(post))
     if p.author is not None:
         meta.append(author_tokens(p.author))
     return fold(p.title) if p.title else "", fold(p.text), " ".join(meta)
@@ -240,10 +240,14 @@ class Writer:
                 meta.append(token)
         terms = []
         if p.hashtags or e.hashtags:
-            for tag in codec.hashtags_of(post):
+            counted = codec.hashtags_of(post)
+            for tag in counted:
                 key, token = kinds[HASHTAG].get(tag) or self._name(HASHTAG, tag)
                 terms.append((HASHTAG, ts, key, rowid, author_key_, platform, lang, score, label))
                 meta.append(token)
+            for tag in codec.searchable_hashtags(post):
+                if tag not in counted:  # found by it, not counted under it
+                    meta.append((kinds[HASHTAG].get(tag) or self._name(HASHTAG, tag))[1])
         if e.topics:
             for topic in codec.topics_of(post):
                 key = (kinds[TOPIC].get(topic) or self._name(TOPIC, topic))[0]

@@ -20,6 +20,7 @@ Two things keep it safe in a long-running worker:
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -31,8 +32,10 @@ from spacy.tokens import Doc
 from nlp import extensions as ext
 from nlp.normalise import normalise
 from nlp.pipeline import build_pipeline
+from nlp.tokens import HASHTAG
 from trendwatch.config import BrandConfig, NlpConfig
 from trendwatch.models import BrandMention, Enrichment, Post, SentimentLabel
+from trendwatch.query import hashtag_key
 
 log = structlog.get_logger(__name__)
 
@@ -129,7 +132,7 @@ class PipelineEnricher:
             docs = self._run(texts)
         except Exception:  # one bad post must not fail the batch: find it below
             return [self._one(post, text) for post, text in zip(posts, texts, strict=True)]
-        return [enrichment(post.id, doc) for post, doc in zip(posts, docs, strict=True)]
+        return [enrichment(post, doc) for post, doc in zip(posts, docs, strict=True)]
 
     def _run(self, texts: list[str]) -> list[Doc]:
         """`nlp.pipe(texts)` without its per-document generator layers (~5% of the time):
@@ -143,7 +146,7 @@ class PipelineEnricher:
 
     def _one(self, post: Post, text: str) -> Enrichment:
         try:
-            return enrichment(post.id, self.nlp(text))
+            return enrichment(post, self.nlp(text))
         except Exception as exc:
             reason = type(exc).__name__
             ENRICH_FAILURES.labels(reason=reason).inc()
@@ -151,21 +154,36 @@ class PipelineEnricher:
             return _neutral(post.id, text)
 
 
-def enrichment(post_id: str, doc: Doc) -> Enrichment:
-    """The Enrichment a finished Doc describes."""
+def enrichment(post: Post, doc: Doc) -> Enrichment:
+    """The Enrichment a finished Doc of `post` describes."""
     text = ext.text(doc)
     label: SentimentLabel = ext.get(doc, ext.SENTIMENT_LABEL)
     return Enrichment(
-        post_id=post_id,
+        post_id=post.id,
         lang=ext.get(doc, ext.LANG),
         text=text,
         sentiment=float(ext.get(doc, ext.SENTIMENT)),
         sentiment_label=label,
         mentions=tuple(BrandMention(b, text[start:end], start, end) for b, _, _, start, end in ext.mentions(doc)),
-        hashtags=ext.get(doc, ext.HASHTAGS),
+        hashtags=ext.get(doc, ext.HASHTAGS) + _unreadable_declared_tags(post),
         topics=ext.get(doc, ext.TOPICS),
         brand_sentiment=dict(ext.get(doc, ext.BRAND_SENTIMENT) or {}),
     )
+
+
+_READABLE_TAG = re.compile(HASHTAG)
+
+
+def _unreadable_declared_tags(post: Post) -> tuple[str, ...]:
+    """Declared hashtags the text pipeline cannot read as hashtags (odd characters): still the
+    post's hashtags, so they count too, in the one comparable form. The readable ones were read
+    from the text's last line (see `post_text`), brand variants merged there."""
+    keys = (
+        hashtag_key(tag)
+        for tag in post.hashtags
+        if not _READABLE_TAG.fullmatch("#" + "_".join(tag.lstrip("#").split()))
+    )
+    return tuple(dict.fromkeys(k for k in keys if k))
 
 
 def _neutral(post_id: str, text: str) -> Enrichment:

@@ -31,6 +31,7 @@ from spacy.tokenizer import Tokenizer  # type: ignore[import-not-found]
 from spacy.vocab import Vocab
 
 from nlp.normalise import EMOJI_CHARS, ZWNJ
+from trendwatch.query import hashtag_key
 
 _EMOJI_TAIL = "\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
 EMOJI = f"(?:[\U0001f1e6-\U0001f1ff]{{2}}|[{EMOJI_CHARS}][{_EMOJI_TAIL}]*(?:\u200d[{EMOJI_CHARS}][{_EMOJI_TAIL}]*)*)"
@@ -69,16 +70,7 @@ def make_tokenizer(vocab: Vocab) -> Tokenizer:
     )
 
 
-_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
-
-
 def hashtag_text(tag: str) -> str:
-    """The comparable form of a hashtag, which also reads well: no `#`, lower-case.
-
-    Persian/Arabic-script tags keep their words, `_` and ZWNJ becoming spaces:
-    `#دیجی_کالا`, `#دیجی‌کالا` -> "دیجی کالا". Latin-script tags lose their separators, as people
-    type them, so every variant meets: `#BlackFriday`, `#Black_Friday`, `#blackfriday` ->
-    "blackfriday" (splitting CamelCase instead would part `#iPhone` from `#iphone`).
-    """
-    words = tag.lstrip("#").lower().replace("_", " ").replace(ZWNJ, " ").split()
-    return " ".join(words) if _ARABIC_SCRIPT.search(tag) else "".join(words)
+    """The comparable form of a hashtag: the kernel's `hashtag_key`, the one form every stage
+    uses (`#دیجی_کالا` -> "دیجی کالا", `#Black_Friday` -> "blackfriday")."""
+    return hashtag_key(tag)

@@ -136,10 +136,21 @@ def keyword(value: str) -> str:
     return value.strip().lower()
 
 
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+_TAG_JOINERS = str.maketrans({"_": " ", "\u200c": " "})
+
+
 @lru_cache(maxsize=65536)
 def hashtag_key(tag: str) -> str:
-    """A hashtag as stored and compared: folded, without the leading `#`."""
-    return fold(tag.strip()).lstrip("#")
+    """A hashtag as stored, counted and compared, the one form every stage uses: folded, no `#`.
+
+    Persian/Arabic-script tags keep their words, `_` and ZWNJ becoming spaces (`#دیجی_کالا`,
+    `#دیجی‌کالا` -> "دیجی کالا"); Latin-script tags lose their separators, as people type them,
+    so `#BlackFriday`, `#Black_Friday` and `#blackfriday` all become "blackfriday" (splitting
+    CamelCase instead would part `#iPhone` from `#iphone`).
+    """
+    words = fold(tag.strip().lstrip("#＃").translate(_TAG_JOINERS)).split()
+    return " ".join(words) if _ARABIC_SCRIPT.search(tag) else "".join(words)
 
 
 def author_key(value: str) -> str:
@@ -435,7 +446,7 @@ class _Parser:
         text = token.text
         if text.startswith("#"):
             tag = hashtag_key(text)
-            if not tag or not _WORD.fullmatch(tag):
+            if not tag or not all(_WORD.fullmatch(part) for part in tag.split(" ")):
                 raise self.error("a #hashtag needs letters, digits or _ after #", token.position)
             return Field("hashtag", tag, token.position)
         if text.startswith("-") and len(text) > 1 and _WORD.match(text, 1):

@@ -34,12 +34,12 @@ END = datetime(2026, 11, 26, 12, tzinfo=UTC)
 DAYS = 7
 
 HOSTILE_TEXT = (
-    'Kavehmart <script>window.__pwned = "script"</script><img src=x onerror="window.__pwned=\'img\'">'
+    'Kavehmart <script>window.pwned = "script"</script><img src=x onerror="window.pwned=\'img\'">'
     "<b>bold?</b> &lt;i&gt;entity&lt;/i&gt;"
 )
-HOSTILE_AUTHOR = "<img src=y onerror=\"window.__pwned='author'\">Mallory"
-HOSTILE_TAG = "<svg/onload=window.__pwned=1>"
-HOSTILE_URL = "javascript:window.__pwned='link'"
+HOSTILE_AUTHOR = "<img src=y onerror=\"window.pwned='author'\">Mallory"
+HOSTILE_TAG = "<svg/onload=window.pwned=1>"
+HOSTILE_URL = "javascript:window.pwned='link'"
 HOSTILE_POSTS = 20
 
 
