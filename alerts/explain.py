@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 import yaml
 
 from trendwatch.config import BrandConfig
+from trendwatch.links import safe_url
 from trendwatch.models import Alert, Drivers, TermCount
 from trendwatch.timeutil import PERSIAN_DIGITS, DisplayClock
 
@@ -92,7 +93,8 @@ class DriverList:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """An example post, cleaned of control characters, whitespace collapsed, shortened."""
+    """An example post, cleaned of control characters, whitespace collapsed, shortened; its
+    link only when it is plain http(s) (`trendwatch.links.safe_url`)."""
 
     author: str
     when: str
@@ -496,7 +498,7 @@ class _Writer:
                     author=self.v(author),
                     when=self.v(self.clock.format(post.created_at)),
                     text=self.v(text),
-                    url=post.url,
+                    url=safe_url(post.url),
                 )
             )
         return tuple(out)

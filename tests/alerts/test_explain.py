@@ -27,6 +27,7 @@ from alerts.explain import (
 )
 from tests.alerts.factories import T0, alert, drivers
 from trendwatch.config import BrandConfig
+from trendwatch.models import Drivers, PostRef
 from trendwatch.timeutil import DisplayClock
 
 BRANDS = (
@@ -242,3 +243,12 @@ def test_every_kind_status_direction_and_metric_renders(lang_brand: str) -> None
         e = explain(a, CTX)
         assert "{" not in e.text(), f"unfilled placeholder for {kind}/{metric}/{status}/{direction}"
         assert e.title
+
+
+def test_example_post_links_are_http_only() -> None:
+    """A post whose URL is `javascript:` is quoted without a link (bug: it passed through)."""
+    hostile = PostRef(id="x:1", text="see this", url="javascript:alert(1)", author="eve", created_at=T0, sentiment=-0.5)
+    fine = PostRef(id="x:2", text="and this", url="https://example.com/p", author="bob", created_at=T0, sentiment=0.1)
+    explanation = explain(alert(drivers=Drivers(posts=(hostile, fine))), AlertContext())
+    assert [q.url for q in explanation.quotes] == [None, "https://example.com/p"]
+    assert "javascript:" not in explanation.text()

@@ -25,6 +25,7 @@ KERNEL = {
     "trendwatch.metrics",
     "trendwatch.timeutil",
     "trendwatch.query",
+    "trendwatch.links",
 }
 PACKAGES = ("trendwatch", *STAGES)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import re
 from functools import cache
-from urllib.parse import urlparse
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from trendwatch.links import safe_url
 from trendwatch.service.report.charts import all_charts
 from trendwatch.service.report.fonts import BOLD, REGULAR
 from trendwatch.service.report.model import Report
@@ -38,14 +38,6 @@ def _environment() -> Environment:
 def _font(path: str) -> str:
     with open(path, "rb") as handle:
         return base64.b64encode(handle.read()).decode("ascii")
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is an http(s) link, else None (no javascript:, data: or relative links)."""
-    if not url:
-        return None
-    parsed = urlparse(url.strip())
-    return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
 def inline_svg(svg: bytes) -> Markup:

@@ -25,10 +25,10 @@ from pydantic import BaseModel, ValidationError
 from alerts.engine import mute_active, mute_key, mute_value
 from alerts.explain import AlertContext, explain
 from alerts.lifecycle import last_alert
+from trendwatch.links import safe_url
 from trendwatch.models import Alert
 from trendwatch.service.web import schema
 from trendwatch.service.web.params import BadRequest, Scope, choice
-from trendwatch.service.web.posts import safe_url
 from trendwatch.service.web.state import Env
 from trendwatch.timeutil import DisplayClock, parse_duration
 

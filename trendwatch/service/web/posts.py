@@ -11,11 +11,10 @@ the filters are added to it as fields (`brand:"…" platform:"…" lang:"…"`) 
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from aiohttp import web
 
 from trendwatch.errors import QuerySyntaxError
+from trendwatch.links import safe_url
 from trendwatch.models import BrandMention, EnrichedPost
 from trendwatch.query import parse
 from trendwatch.service.web import schema
@@ -27,17 +26,6 @@ RTL_LANGS = frozenset({"fa", "ar", "he", "ur", "ps", "ckb", "yi"})
 MAX_QUERY = 1000
 ENGAGEMENT_POOL = 500
 """A searched list ordered by engagement ranks the newest this many matches."""
-
-
-def safe_url(url: str | None) -> str | None:
-    """`url` if it is a plain http(s) URL, else None."""
-    if not url or len(url) > 4000 or any(ch.isspace() or ord(ch) < 32 for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def segments(text: str, mentions: tuple[BrandMention, ...]) -> list[schema.Segment]:
