@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from trendwatch.models import Alert, Bucket, TermCount
+from trendwatch.service.tone import net_sentiment
 from trendwatch.timeutil import DisplayClock
 
 Language = Literal["en", "fa"]
@@ -90,19 +91,14 @@ class BrandSummary:
     @property
     def net_sentiment(self) -> float | None:
         """Share of positive minus share of negative mentions, in [-1, 1]."""
-        if self.mentions == 0:
-            return None
-        return (self.positive - self.negative) / self.mentions
+        tone = net_sentiment(self.positive, self.negative, self.mentions)
+        return None if tone is None else tone[0]
 
     @property
     def net_margin(self) -> float | None:
         """Half-width of the 95% interval of `net_sentiment` (each mention scores +1, 0 or -1)."""
-        if self.mentions == 0:
-            return None
-        n = self.mentions
-        p, q = self.positive / n, self.negative / n
-        variance = max(0.0, p + q - (p - q) ** 2) / n
-        return float(1.96 * variance**0.5)
+        tone = net_sentiment(self.positive, self.negative, self.mentions)
+        return None if tone is None else tone[1]
 
 
 @dataclass(frozen=True, slots=True)

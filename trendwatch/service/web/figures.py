@@ -4,33 +4,31 @@ chart series in display time, brand figures with share and change, terms once pe
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
 from indexer.store import Facet
 from trendwatch.models import Bucket, Series
+from trendwatch.service.tone import net_sentiment
 from trendwatch.service.web import schema
 from trendwatch.service.web.params import Scope
 from trendwatch.timeutil import DisplayClock
 
-Z95 = 1.96
 T = TypeVar("T")
 
 
 def tone(positive: int, negative: int, posts: int, sentiment_sum: float) -> schema.Tone:
     """Net sentiment (each post scores +1, 0 or -1) with the half-width of its 95% interval."""
-    if posts <= 0:
+    net = net_sentiment(positive, negative, posts)
+    if net is None:
         return schema.Tone(positive=0, neutral=0, negative=0, net=None, margin=None, mean=None)
-    p, q = positive / posts, negative / posts
-    variance = max(0.0, p + q - (p - q) ** 2) / posts
     return schema.Tone(
         positive=positive,
         neutral=posts - positive - negative,
         negative=negative,
-        net=round(p - q, 4),
-        margin=round(Z95 * math.sqrt(variance), 4),
+        net=round(net[0], 4),
+        margin=round(net[1], 4),
         mean=round(sentiment_sum / posts, 4),
     )
 
