@@ -14,35 +14,21 @@ from datetime import datetime, timedelta
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from alerts.detectors import stats
-from trendwatch.config import PluginOptions
+from alerts.detectors.stats import WindowedOptions
 from trendwatch.models import Alert, Direction, Series, SeriesQuery, Severity
 from trendwatch.timeutil import Duration, parse_duration
 
 
-class ShareOfVoiceOptions(PluginOptions):
+class ShareOfVoiceOptions(WindowedOptions):
     brand: str | None = Field(None, description="Report only this brand's share (default: every brand's).")
-    platform: str | None = Field(None, description="Only posts from this platform.")
-    lang: str | None = Field(None, description="Only posts in this language.")
     direction: Literal["up", "down", "both"] = Field("both", description="Gains, losses, or both.")
-    step: Duration = Field(parse_duration("1h"), description="Bucket width.")
     window: Duration = Field(parse_duration("6h"), description="The recent window judged against history.")
     interval: Duration = Field(parse_duration("30m"), description="How often the detector runs.")
-    lookback: Duration = Field(parse_duration("14d"), description="History the baseline is learnt from.")
-    min_windows: int = Field(8, ge=3, description="History windows with posts needed before alerting.")
-    threshold: float = Field(0.45, gt=0, lt=1, description="Surprise score at which a shift is reported.")
     critical: float = Field(0.7, gt=0, lt=1, description="Surprise score from which the alert is critical.")
     min_posts: int = Field(30, ge=1, description="Mentions of all brands the window needs.")
-
-    @model_validator(mode="after")
-    def _window_fits(self) -> ShareOfVoiceOptions:
-        if self.window < self.step:
-            raise ValueError("window must be at least one step long")
-        if self.lookback < 2 * self.window:
-            raise ValueError("lookback must cover at least two windows")
-        return self
 
 
 class ShareOfVoice:

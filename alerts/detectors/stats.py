@@ -19,9 +19,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import Field, model_validator
 
+from trendwatch.config import PluginOptions
 from trendwatch.models import Bucket, Series
-from trendwatch.timeutil import floor_time
+from trendwatch.timeutil import Duration, floor_time, parse_duration
 
 Array = npt.NDArray[np.float64]
 
@@ -169,3 +171,25 @@ def binomial_variance(p: float) -> float:
     1 is treated as 1% away from it, so the first few posts are not infinitely surprising)."""
     p = min(max(p, 0.01), 0.99)
     return p * (1.0 - p)
+
+
+class WindowedOptions(PluginOptions):
+    """Options every windowed brand detector shares (tone shift, share of voice): a recent
+    `window` of `step` buckets judged against the same windows over `lookback`."""
+
+    platform: str | None = Field(None, description="Only posts from this platform.")
+    lang: str | None = Field(None, description="Only posts in this language.")
+    step: Duration = Field(parse_duration("1h"), description="Bucket width.")
+    window: Duration = Field(parse_duration("3h"), description="The recent window judged against history.")
+    interval: Duration = Field(parse_duration("15m"), description="How often the detector runs.")
+    lookback: Duration = Field(parse_duration("14d"), description="History the baseline is learnt from.")
+    min_windows: int = Field(8, ge=3, description="History windows with posts needed before alerting.")
+    threshold: float = Field(0.45, gt=0, lt=1, description="Surprise score at which a shift is reported.")
+
+    @model_validator(mode="after")
+    def _window_fits(self) -> WindowedOptions:
+        if self.window < self.step:
+            raise ValueError("window must be at least one step long")
+        if self.lookback < 2 * self.window:
+            raise ValueError("lookback must cover at least two windows")
+        return self

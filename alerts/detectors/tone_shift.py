@@ -18,37 +18,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from alerts.detectors import stats
-from trendwatch.config import PluginOptions
+from alerts.detectors.stats import WindowedOptions
 from trendwatch.models import Alert, Direction, Series, SeriesQuery, Severity
-from trendwatch.timeutil import Duration, parse_duration
 
 
-class ToneShiftOptions(PluginOptions):
+class ToneShiftOptions(WindowedOptions):
     brand: str | None = Field(None, description="Watch only this brand (default: every brand).")
-    platform: str | None = Field(None, description="Only posts from this platform.")
-    lang: str | None = Field(None, description="Only posts in this language.")
     metric: Literal["negative_share", "net_sentiment", "both"] = Field("both", description="What to watch.")
     direction: Literal["worse", "better", "both"] = Field("worse", description="Which moves to report.")
-    step: Duration = Field(parse_duration("1h"), description="Bucket width.")
-    window: Duration = Field(parse_duration("3h"), description="The recent window judged against history.")
-    interval: Duration = Field(parse_duration("15m"), description="How often the detector runs.")
-    lookback: Duration = Field(parse_duration("14d"), description="History the baseline is learnt from.")
-    min_windows: int = Field(8, ge=3, description="History windows with posts needed before alerting.")
-    threshold: float = Field(0.45, gt=0, lt=1, description="Surprise score at which a shift is reported.")
     critical: float = Field(0.6, gt=0, lt=1, description="Score from which a negative-share alert is critical.")
     min_posts: int = Field(20, ge=1, description="Posts the window needs before its tone is judged.")
     min_negative: int = Field(10, ge=0, description="Negative posts a negative-share alert needs.")
-
-    @model_validator(mode="after")
-    def _window_fits(self) -> ToneShiftOptions:
-        if self.window < self.step:
-            raise ValueError("window must be at least one step long")
-        if self.lookback < 2 * self.window:
-            raise ValueError("lookback must cover at least two windows")
-        return self
 
 
 class ToneShift:
