@@ -10,17 +10,13 @@ run fetches only what is new.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from crawlers.http import create_session
 from crawlers.plugins import SOURCES
@@ -29,7 +25,7 @@ from trendwatch.config import PluginConfig, Settings, load_config
 from trendwatch.errors import NotConfigured, SourceError
 from trendwatch.models import Post
 from trendwatch.service import logs, plugins
-from trendwatch.timeutil import DisplayClock
+from trendwatch.service.commands.round_output import plural, post_json, posts_table, read_cursor, write_cursor
 
 
 def register(app: typer.Typer) -> None:
@@ -65,7 +61,7 @@ def crawl(
     # webhook being configured. `trendwatch check-config` checks the whole file.
     settings = load_config(config, {"sources": plugins.REGISTRIES["sources"]})
     plugin = _spider_source(settings, name, config)
-    cursor = _read_cursor(cursor_file)
+    cursor = read_cursor(cursor_file)
     out = Console(soft_wrap=True)
     err = Console(stderr=True)
     logs.configure(settings.logging)  # to stderr, beside the progress: stdout is for the posts
@@ -74,9 +70,9 @@ def crawl(
     posts, stats, error = asyncio.run(_round(settings, plugin, cursor, cursor_file, err))
     if as_json:
         for post in posts:
-            out.out(_json(post), highlight=False)
+            out.out(post_json(post), highlight=False)
     elif show:
-        _table(out, posts, show, settings.display.clock())
+        posts_table(out, posts, show, settings.display.clock(), name)
     _summary(err, name, plugin.type, stats, len(posts), cursor_file, error)
     if error is not None:
         raise typer.Exit(1)
@@ -94,22 +90,6 @@ def _spider_source(settings: Settings, name: str, config: Path) -> PluginConfig:
             f"{name!r} is a {plugin.type} source, not a spider (telegram, website); try `trendwatch poll {name} --once`"
         )
     return plugin
-
-
-def _read_cursor(path: Path | None) -> Any:
-    if path is None or not path.exists():
-        return None
-    try:
-        return orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise typer.BadParameter(f"cannot read a cursor from {path}: {exc}", param_hint="--cursor-file") from None
-
-
-def _write_cursor(path: Path, cursor: Any) -> None:
-    """Atomically: a run interrupted while writing leaves the previous cursor intact."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(orjson.dumps(cursor, option=orjson.OPT_INDENT_2))
-    os.replace(partial, path)
 
 
 async def _round(
@@ -137,7 +117,7 @@ async def _round(
                 async for batch in batches:
                     posts.extend(batch.posts)
                     if cursor_file is not None:
-                        _write_cursor(cursor_file, batch.cursor)
+                        write_cursor(cursor_file, batch.cursor)
             except SourceError as exc:
                 error = exc
             finally:
@@ -148,34 +128,15 @@ async def _round(
 
 
 def _progress(name: str, stats: RoundStats) -> str:
-    counts = [_plural(stats.pages, "page"), _plural(stats.posts, "post"), _plural(stats.problems.total(), "problem")]
+    counts = [plural(stats.pages, "page"), plural(stats.posts, "post"), plural(stats.problems.total(), "problem")]
     return f"crawling {name}: {' · '.join(counts)}"
-
-
-def _table(out: Console, posts: list[Post], show: int, clock: DisplayClock) -> None:
-    if not posts:
-        out.print("no new posts this round")
-        return
-    newest = sorted(posts, key=lambda p: p.created_at, reverse=True)[:show]
-    table = Table("time", "author", "text", "views", title=f"{len(newest)} of {len(posts)} posts", title_justify="left")
-    for post in newest:
-        author = (post.author.handle or post.author.name or post.author.id) if post.author else "-"
-        text = " ".join(f"{post.title}: {post.text}".split()) if post.title else " ".join(post.text.split())
-        views = post.engagement.views
-        table.add_row(
-            clock.format(post.created_at),
-            author,
-            text[:90] + ("…" if len(text) > 90 else ""),
-            clock.number(f"{views:,}") if views is not None else "-",
-        )
-    out.print(table)
 
 
 def _summary(
     err: Console, name: str, kind: str, stats: RoundStats, posts: int, cursor_file: Path | None, error: Exception | None
 ) -> None:
-    pages = _plural(stats.pages, "article page" if kind == "website" else "page")
-    err.print(f"{name} ({kind}): {_plural(posts, 'post')} from {pages} in {stats.seconds:.1f}s", highlight=False)
+    pages = plural(stats.pages, "article page" if kind == "website" else "page")
+    err.print(f"{name} ({kind}): {plural(posts, 'post')} from {pages} in {stats.seconds:.1f}s", highlight=False)
     if stats.dropped:
         err.print(f"  dropped: {_counts(stats.dropped)}", highlight=False)
     if stats.problems:
@@ -199,20 +160,5 @@ def _summary(
         err.print(f"[red]error ({getattr(error, 'reason', 'error')}):[/red] {error}", highlight=False)
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{reason} ×{n}" for reason, n in counter.most_common())
-
-
-def _json(post: Post) -> str:
-    data = {f.name: getattr(post, f.name) for f in dataclasses.fields(post) if f.name != "raw"}
-    return orjson.dumps(data, default=_plain).decode()
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")

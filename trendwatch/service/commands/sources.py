@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import os
 import sys
 import time
 import types
@@ -44,7 +43,8 @@ from trendwatch.config import LoggingConfig, PluginConfig, Settings, load_config
 from trendwatch.errors import NotConfigured, SourceError
 from trendwatch.models import Post
 from trendwatch.service import logs
-from trendwatch.timeutil import DisplayClock, format_duration
+from trendwatch.service.commands.round_output import plural, post_json, posts_table, read_cursor, write_cursor
+from trendwatch.timeutil import format_duration
 
 
 def register(app: typer.Typer) -> None:
@@ -185,7 +185,7 @@ def poll(
     # Only the sources are validated: trying a source should not wait on, say, a notifier's secret.
     settings = load_config(config, {"sources": SOURCES})
     plugin = _source_config(settings, name, config)
-    cursor = _read_cursor(cursor_file)
+    cursor = read_cursor(cursor_file)
     out, err = Console(soft_wrap=True), Console(stderr=True)
     logs.configure(LoggingConfig(level="warning"), stream=sys.stderr)
     if not plugin.enabled:
@@ -205,22 +205,6 @@ def _source_config(settings: Settings, name: str, config: Path) -> PluginConfig:
         known = ", ".join(sorted(found)) or "none"
         raise typer.BadParameter(f"{config} has no source named {name!r} (sources there: {known})")
     return found[name]
-
-
-def _read_cursor(path: Path | None) -> Any:
-    if path is None or not path.exists():
-        return None
-    try:
-        return orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
-        raise typer.BadParameter(f"cannot read a cursor from {path}: {exc}", param_hint="--cursor-file") from None
-
-
-def _write_cursor(path: Path, cursor: Any) -> None:
-    """Atomically: an interrupted write leaves the previous cursor intact."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(orjson.dumps(cursor, option=orjson.OPT_INDENT_2))
-    os.replace(partial, path)
 
 
 @dataclasses.dataclass
@@ -256,7 +240,7 @@ async def _poll(
                 for post in result.posts:
                     out.out(post_json(post), highlight=False)
             elif show:
-                _table(out, result.posts, show, clock, plugin.name)
+                posts_table(out, result.posts, show, clock, plugin.name)
             _summary(err, plugin, result, cursor_file)
             if once:
                 return result.error is not None
@@ -281,8 +265,8 @@ async def _round(source: Any, cursor: Any, cursor_file: Path | None, err: Consol
                 posts.extend(batch.posts)
                 cursor = batch.cursor
                 if cursor_file is not None:
-                    _write_cursor(cursor_file, cursor)
-                progress.update(task, description=f"polling {source.name}: {_plural(len(posts), 'post')}")
+                    write_cursor(cursor_file, cursor)
+                progress.update(task, description=f"polling {source.name}: {plural(len(posts), 'post')}")
         except SourceError as exc:
             error = exc
         finally:
@@ -304,34 +288,10 @@ def _problems(source: str) -> Counter[str]:
     return counts
 
 
-def _table(out: Console, posts: list[Post], show: int, clock: DisplayClock, name: str) -> None:
-    if not posts:
-        out.print(f"{name}: no new posts this round", highlight=False)
-        return
-    newest = sorted(posts, key=lambda p: p.created_at, reverse=True)[:show]
-    table = Table(
-        "time", "platform", "author", "text", "likes", "reposts", "replies", "views",
-        title=f"{name}: {len(newest)} of {len(posts)} posts, newest first", title_justify="left",
-    )  # fmt: skip
-    for post in newest:
-        author = (post.author.handle or post.author.name or post.author.id) if post.author else "-"
-        text = " ".join(f"{post.title} — {post.text}".split()) if post.title and post.title != post.text else None
-        text = text or " ".join(post.text.split())
-        counts = [post.engagement.likes, post.engagement.reposts, post.engagement.replies, post.engagement.views]
-        table.add_row(
-            clock.format(post.created_at),
-            post.platform,
-            escape(author),
-            escape(text[:100] + ("…" if len(text) > 100 else "")),
-            *(clock.number(f"{c:,}") if c is not None else "-" for c in counts),
-        )
-    out.print(table)
-
-
 def _summary(err: Console, plugin: PluginConfig, result: RoundResult, cursor_file: Path | None) -> None:
     err.print(
-        f"{plugin.name} ({plugin.type}): {_plural(len(result.posts), 'post')} in "
-        f"{_plural(result.batches, 'batch', 'batches')}, {result.seconds:.1f}s",
+        f"{plugin.name} ({plugin.type}): {plural(len(result.posts), 'post')} in "
+        f"{plural(result.batches, 'batch', 'batches')}, {result.seconds:.1f}s",
         highlight=False,
     )
     if result.problems:
@@ -343,19 +303,3 @@ def _summary(err: Console, plugin: PluginConfig, result: RoundResult, cursor_fil
         err.print("  cursor: not saved (pass --cursor-file FILE to fetch only new posts next time)", highlight=False)
     if result.error is not None:
         err.print(f"[red]round failed ({result.error.reason}):[/red] {escape(str(result.error))}", highlight=False)
-
-
-def _plural(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
-
-
-def post_json(post: Post) -> str:
-    """One post as a JSON line (without its raw payload)."""
-    data = {f.name: getattr(post, f.name) for f in dataclasses.fields(post) if f.name != "raw"}
-    return orjson.dumps(data, default=_plain).decode()
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
