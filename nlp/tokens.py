@@ -72,5 +72,5 @@ def make_tokenizer(vocab: Vocab) -> Tokenizer:
 
 def hashtag_text(tag: str) -> str:
     """The comparable form of a hashtag: the kernel's `hashtag_key`, the one form every stage
-    uses (`#دیجی_کالا` -> "دیجی کالا", `#Black_Friday` -> "blackfriday")."""
+    uses (`#دیجی‌کالا` -> "دیجی_کالا", `#Black_Friday` -> "blackfriday")."""
     return hashtag_key(tag)

@@ -1,7 +1,7 @@
 """Hashtags and key phrases: what a post is about, in terms the store can count.
 
-`doc._.hashtags` — the post's hashtags in readable, comparable form (`hashtag_text`: no `#`,
-lower-case; Persian words spaced, Latin separators dropped), each once. Variants merge:
+`doc._.hashtags` — the post's hashtags in one comparable form (`hashtag_text`: no `#`,
+lower-case; Persian words joined by `_`, Latin separators dropped), each once. Variants merge:
 `#Brand` and `#brand` by case, `#BlackFriday` and `#black_friday` by separator,
 `#دیجی_کالا` and `#دیجی‌کالا` by joiner, and any hashtag that names a configured brand
 (`#برند`, `#Brand`, `#brand_name` for a brand "Brand" with those aliases) becomes that brand's

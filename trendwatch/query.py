@@ -144,13 +144,14 @@ _TAG_JOINERS = str.maketrans({"_": " ", "\u200c": " "})
 def hashtag_key(tag: str) -> str:
     """A hashtag as stored, counted and compared, the one form every stage uses: folded, no `#`.
 
-    Persian/Arabic-script tags keep their words, `_` and ZWNJ becoming spaces (`#دیجی_کالا`,
-    `#دیجی‌کالا` -> "دیجی کالا"); Latin-script tags lose their separators, as people type them,
-    so `#BlackFriday`, `#Black_Friday` and `#blackfriday` all become "blackfriday" (splitting
-    CamelCase instead would part `#iPhone` from `#iphone`).
+    Persian/Arabic-script tags keep their words joined by `_`, as people write them (`#دیجی_کالا`,
+    `#دیجی‌کالا`, `#دیجی كالا` -> "دیجی_کالا"); Latin-script tags lose their separators, as
+    people type them, so `#BlackFriday`, `#Black_Friday` and `#blackfriday` all become
+    "blackfriday" (splitting CamelCase instead would part `#iPhone` from `#iphone`). Either way
+    `"#" + key` reads as a hashtag.
     """
     words = fold(tag.strip().lstrip("#＃").translate(_TAG_JOINERS)).split()
-    return " ".join(words) if _ARABIC_SCRIPT.search(tag) else "".join(words)
+    return "_".join(words) if _ARABIC_SCRIPT.search(tag) else "".join(words)
 
 
 def author_key(value: str) -> str:
@@ -446,7 +447,7 @@ class _Parser:
         text = token.text
         if text.startswith("#"):
             tag = hashtag_key(text)
-            if not tag or not all(_WORD.fullmatch(part) for part in tag.split(" ")):
+            if not tag or not all(_WORD.fullmatch(part) for part in tag.split("_") if part):
                 raise self.error("a #hashtag needs letters, digits or _ after #", token.position)
             return Field("hashtag", tag, token.position)
         if text.startswith("-") and len(text) > 1 and _WORD.match(text, 1):

@@ -20,8 +20,8 @@ from trendwatch.query import hashtag_key
 
 
 def test_one_key_for_every_spelling() -> None:
-    assert hashtag_key("#کاوه_مارت_پاسخگو_باش") == hashtag_key("کاوه مارت پاسخگو باش") == "کاوه مارت پاسخگو باش"
-    assert hashtag_key("#دیجی\u200cکالا") == hashtag_key("#دیجي_كالا") == "دیجی کالا"
+    assert hashtag_key("#کاوه_مارت_پاسخگو_باش") == hashtag_key("کاوه مارت پاسخگو باش") == "کاوه_مارت_پاسخگو_باش"
+    assert hashtag_key("#دیجی\u200cکالا") == hashtag_key("#دیجي_كالا") == hashtag_key("#دیجی  کالا") == "دیجی_کالا"
     assert hashtag_key("#BlackFriday") == hashtag_key("#black_friday") == hashtag_key("blackfriday") == "blackfriday"
     assert hashtag_key("#iPhone") == hashtag_key("#IPHONE") == "iphone"
     assert hashtag_key("#") == ""
@@ -44,7 +44,7 @@ async def test_counted_once_under_the_nlp_form_and_found_by_the_written_one(stor
     await store.upsert([protest, brand])
 
     terms = await store.top_terms("hashtag", at(), at(days=1))
-    assert sorted((t.term, t.count) for t in terms) == [("kavehmart", 1), ("کاوه مارت پاسخگو باش", 1)]
+    assert sorted((t.term, t.count) for t in terms) == [("kavehmart", 1), ("کاوه_مارت_پاسخگو_باش", 1)]
     found = await store.search("#کاوه_مارت", since=at(), until=at(days=1))
     assert [p.id for p in found] == [brand.id]
     assert [p.id for p in await store.search("#kavehmart", since=at(), until=at(days=1))] == [brand.id]

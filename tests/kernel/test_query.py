@@ -61,7 +61,7 @@ def test_fold_is_idempotent_and_keeps_length_of_plain_text() -> None:
 
 def test_hashtag_keys_are_folded_without_the_hash() -> None:
     assert hashtag_key("#DigiKala") == "digikala"
-    assert hashtag_key("#دیجي_كالا") == "دیجی کالا"  # variants folded, joiners as spaces (the NLP form)
+    assert hashtag_key("#دیجي_كالا") == "دیجی_کالا"  # variants folded, words joined by _
 
 
 # --------------------------------------------------------------------------- parsing
