@@ -21,7 +21,7 @@ def configure(config: LoggingConfig | None = None, *, stream: Any = None) -> Non
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if config.format == "json"
-        else structlog.dev.ConsoleRenderer(colors=False, pad_event=30)
+        else structlog.dev.ConsoleRenderer(colors=False, pad_event_to=30)
     )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
