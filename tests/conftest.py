@@ -47,3 +47,10 @@ def _isolated_logging() -> Iterator[None]:
     structlog.reset_defaults()
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rich wraps command output at the terminal width (80 under CliRunner), so a message that
+    names a long temporary path would otherwise wrap differently from one run to the next."""
+    monkeypatch.setenv("COLUMNS", "250")

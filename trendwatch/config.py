@@ -270,36 +270,63 @@ def settings_from_data(
         raise ConfigError(file, issues)
 
     data = _expand_env(data, os.environ if env is None else env, (), issue)
+    settings: Settings | None = None
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
             issue(tuple(err["loc"]), _message(err))
-        raise ConfigError(file, issues) from None
 
-    _check_unique([b.name for b in settings.brands], ("competitors",), "brand", issue)
+    # Plugin blocks and service sections are checked even when something else is wrong, so one
+    # run of check-config lists every problem in the file.
     for section in PLUGIN_SECTIONS:
-        plugins = settings.plugins(section)
-        base: Path_ = (section,)
-        if section != "store":
-            _check_unique([p.name for p in plugins], base, section.rstrip("s"), issue)
-        if registries is None or section not in registries:
-            continue
-        for index, plugin in enumerate(plugins):
-            at = base if section == "store" else (*base, index)
-            _validate_plugin(plugin, registries[section], at, issue)
+        located = _plugins_at(settings, data, section)
+        if settings is not None and section != "store":
+            _check_unique([p.name for _, p in located], (section,), section.rstrip("s"), issue)
+        if registries is not None and section in registries:
+            for at, plugin in located:
+                _validate_plugin(plugin, registries[section], at, issue)
     for name, model in (sections or {}).items():
-        raw = getattr(settings, name)
+        raw = data.get(name)
         if raw is None:
             continue
         try:
-            setattr(settings, name, model.model_validate(raw))
+            parsed = model.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors():
                 issue((name, *err["loc"]), _message(err))
-    if issues:
+        else:
+            if settings is not None:
+                setattr(settings, name, parsed)
+    if settings is not None:
+        _check_unique([b.name for b in settings.brands], ("competitors",), "brand", issue)
+    if issues or settings is None:
         raise ConfigError(file, issues)
     return settings
+
+
+def _plugins_at(settings: Settings | None, data: dict[str, Any], section: str) -> list[tuple[Path_, PluginConfig]]:
+    """The section's plugin blocks with their key paths: from the validated settings, or, when
+    the rest of the file is invalid, from every raw block that is itself a valid plugin block
+    (one that is not was already reported by the base validation)."""
+    if settings is not None:
+        plugins = settings.plugins(section)
+        if section == "store":
+            return [((section,), plugins[0])]
+        return [((section, i), p) for i, p in enumerate(plugins)]
+    raw = data.get(section)
+    entries: list[tuple[Path_, Any]]
+    if section == "store":
+        entries = [((section,), raw)] if isinstance(raw, dict) else []
+    else:
+        entries = [((section, i), e) for i, e in enumerate(raw)] if isinstance(raw, list) else []
+    located = []
+    for at, entry in entries:
+        try:
+            located.append((at, PluginConfig.model_validate(entry)))
+        except ValidationError:
+            continue
+    return located
 
 
 def _validate_plugin(plugin: PluginConfig, registry: Registry[Any], at: Path_, issue: Any) -> None:

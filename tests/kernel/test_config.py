@@ -126,7 +126,8 @@ sources:
         "line 6, display.timezone: unknown time zone 'Mars/Olympus'; use an IANA name such as 'Asia/Tehran' or 'UTC'"
         in issues
     )
-    assert len(issues) == 1  # base validation stops before plugin validation
+    assert "line 12, sources[1].colour: unknown key (check the spelling; see deploy/config.example.yaml)" in issues
+    assert len(issues) == 2  # plugin blocks are checked even when the rest is invalid
     fixed = text.replace("Mars/Olympus", "Asia/Tehran")
     issues = _issues(fixed)
     assert "line 3, competitors: two brands are named 'A'; give each a distinct name" in issues
