@@ -172,8 +172,12 @@ def score_file(
     trace = score_series(data.values, per_day, MODEL)
     fired = np.zeros(len(data.values), dtype=np.int8)
     recent = min(per_day, 72)
+    # As in the service, no alert before `min_history` of the series has been seen.
+    min_rows = max(1, int(detector.options.min_history / timedelta(days=1) * per_day))
     state: State | None = None
     for i, now in enumerate(data.times):
+        if i + 1 < min_rows:
+            continue
         lo = max(0, i - recent + 1)
         time_of: Callable[[int], datetime] = functools.partial(_offset_time, data.times, lo)
         candidate = detector.candidate(

@@ -11,8 +11,9 @@ subject is normal now) and returns the new value with the event to emit, if any:
   cool-down if it is still going (or at once when its severity rises above the last notified one).
 - **updated**: an open alert changed in a way worth a message: its severity rose (immediately,
   cool-down or not), its direction flipped, its excess over the expectation grew by `growth`
-  since the last message, or `realert` passed without any message (a reminder). Anything else
-  is "still elevated": the state is refreshed and nothing is emitted.
+  beyond the largest excess announced in the episode (so a plateau that swings with the daily
+  rhythm is not re-announced at every daily peak), or `realert` passed without any message (a
+  reminder). Anything else is "still elevated": the state is refreshed and nothing is emitted.
 - **resolved**: `resolve_after` consecutive normal evaluations end the episode; the event is
   emitted only if the episode was announced (a held episode ends silently).
 
@@ -53,7 +54,7 @@ class LifecyclePolicy(PluginOptions):
         description="Least time between two messages about one alert key (escalations excepted).",
     )
     realert: Duration = Field(
-        parse_duration("6h"),
+        parse_duration("24h"),
         description="Remind about an alert still open after this long without a message; 0 = never.",
     )
     resolve_after: int = Field(3, ge=1, le=1000, description="Consecutive normal evaluations that resolve.")
@@ -61,7 +62,10 @@ class LifecyclePolicy(PluginOptions):
     growth: float | None = Field(
         1.0,
         gt=0,
-        description="Announce again when the excess over expected grew by this fraction (1.0 = doubled); null = never.",
+        description=(
+            "Announce again when the excess over expected grew by this fraction beyond the largest"
+            " announced in the episode (1.0 = doubled); null = never."
+        ),
     )
     min_severity: Severity = Field("info", description="Candidates below this severity count as normal.")
     critical_z: float | None = Field(
@@ -205,7 +209,7 @@ def _emit(state: State, candidate: Alert, status: AlertStatus, now: datetime) ->
     new["last_event_at"] = now.isoformat()
     new["severity"] = candidate.severity
     new["direction"] = candidate.direction
-    new["announced_excess"] = _excess(candidate)
+    new["announced_excess"] = max(_excess(candidate), state.get("announced_excess") or 0.0)
     started = _time(state["started_at"]) or candidate.started_at
     event = dataclasses.replace(candidate, status=status, started_at=started)
     return Step(new, event, event_key_id(candidate.key, state["started_at"], new["seq"]))

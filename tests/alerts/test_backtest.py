@@ -87,6 +87,18 @@ def test_the_spike_scores_high_and_alerts_where_the_quiet_file_does_not(corpus: 
     assert [r for r in quiet[288:] if r["alert"] == "1"] == []
 
 
+def test_no_alert_before_the_detectors_minimum_history(tmp_path: Path) -> None:
+    """As in the service (min_history 1 day), a spike in the first day is scored but not alerted."""
+    x = rhythm(3, seed=5, spike_at=200)
+    data = read_series_csv(write_csv(tmp_path / "early.csv", x))
+    scores, alerts, per_day = score_file(data, "early")
+    assert per_day == 288
+    assert scores[200:206].max() > 0.5
+    assert not alerts[:288].any()
+    late = read_series_csv(write_csv(tmp_path / "late.csv", rhythm(3, seed=5, spike_at=288 + 200)))
+    assert score_file(late, "late")[1][288 + 200 : 288 + 206].any()
+
+
 def test_scores_are_strictly_causal(tmp_path: Path) -> None:
     """Changing rows after k changes nothing at or before k: not the surprise, not the reported
     score, not the alert column (while the later rows do change)."""

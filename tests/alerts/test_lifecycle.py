@@ -112,6 +112,23 @@ def test_growth_below_the_threshold_is_still_elevated() -> None:
     assert events == [(0, "open")]  # excess 88 < 2 x 48
 
 
+def test_growth_is_judged_against_the_largest_excess_announced() -> None:
+    # A plateau that swings with the daily rhythm: excess 48 at open, then it falls to 10 and
+    # climbs to 100 (doubled against the open) -> one update; falling back and climbing to
+    # 100 again is not new (not doubled against the largest announced, 100).
+    swings = [60.0, 22.0, 22.0, 22.0, 22.0, 22.0, 22.0, 112.0, 22.0, 22.0, 22.0, 22.0, 22.0, 22.0, 112.0, 180.0, 212.0]
+    events, state, _ = run([spike(i, observed=o) for i, o in enumerate(swings)])
+    assert events == [(0, "open"), (7, "updated"), (16, "updated")]  # 212 - 12 = 200 = 2 x 100
+    assert state is not None
+    assert state["announced_excess"] == pytest.approx(200.0)
+
+
+def test_the_default_policy_reminds_once_a_day() -> None:
+    every = timedelta(hours=1)
+    events, _, _ = run([alert(at=T0 + i * every) for i in range(50)], policy=DEFAULT_POLICY, every=every)
+    assert events == [(0, "open"), (24, "updated"), (48, "updated")]
+
+
 def test_a_reminder_after_the_realert_interval() -> None:
     every = timedelta(hours=1)
     candidates = [alert(at=T0 + i * every) for i in range(14)]

@@ -3,6 +3,7 @@ missing buckets and clock jumps."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from alerts.detectors.volume_spike import VolumeSpike
+from alerts.lifecycle import DEFAULT_POLICY, State, step
 from tests.alerts.detectors.series import END, daily, series
 from trendwatch.models import Alert, Bucket, Series
 
@@ -105,6 +107,25 @@ def test_a_plateau_alerts_at_its_onset_stays_elevated_then_becomes_the_new_norma
     longer = daily(28)
     longer[-7 * 24 :] = daily(28, seed=8)[-7 * 24 :] * 4
     assert alerts_over(det, series(longer), 6) == []
+
+
+def test_a_plateau_is_one_message_and_a_daily_reminder_through_the_lifecycle() -> None:
+    counts = daily(28)
+    counts[-60:] = daily(28, seed=8)[-60:] * 4
+    s = series(counts)
+    det = detector()
+    state: State | None = None
+    events = []
+    for h in range(59, -1, -1):
+        now = END - h * HOUR
+        [candidate] = det.evaluate([s], now)  # unusual at every hour of the plateau: no gap
+        result = step(state, candidate, now, DEFAULT_POLICY)
+        state = json.loads(json.dumps(result.state))
+        if result.event is not None:
+            events.append((h, result.event.status))
+    # Sixty hourly evaluations: the opening message and a reminder each day it lasts; the
+    # daily swings of the excess are not re-announced as growth.
+    assert events == [(59, "open"), (35, "updated"), (11, "updated")]
 
 
 def test_a_slow_trend_raises_nothing() -> None:
