@@ -187,7 +187,7 @@ def stage_times(enricher: PipelineEnricher, posts: list[Post], rounds: int = 3) 
             return [proc(d) for d in docs]
 
         best(name, run)
-    best("Enrichment objects", lambda: [enrichment(p.id, d) for p, d in zip(posts, docs, strict=True)])
+    best("Enrichment objects", lambda: [enrichment(p, d) for p, d in zip(posts, docs, strict=True)])
     return times
 
 

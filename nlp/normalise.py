@@ -21,7 +21,7 @@ Rules of `normalise`, in order (each is pinned by a test in tests/nlp/test_norma
 2. Unicode NFC composition (`ا` + maddah -> `آ`).
 3. One character table: Arabic letter variants to Persian (ي ى ې -> ی, ك ڪ -> ک, ة ۀ ە ھ ہ -> ه,
    أ إ ٱ -> ا, ؤ -> و); Arabic diacritics, Quranic marks and tatweel removed; Persian and
-   Arabic-Indic digits to ASCII (and ٪ to %); Arabic presentation forms (ﻻ, ﺑ, ...) to letters;
+   Arabic-Indic digits to ASCII (and ٪ ٫ ٬ to % . ,); Arabic presentation forms (ﻻ, ﺑ, ...) to letters;
    full-width Latin to ASCII; the typographic apostrophe ’ to '; invisible controls (ZWSP, LRM,
    RLM, bidi embeddings, BOM, soft hyphen), control characters and lone surrogates removed;
    exotic spaces to a plain space.
@@ -31,10 +31,11 @@ Rules of `normalise`, in order (each is pinned by a test in tests/nlp/test_norma
 6. Whitespace: runs of spaces become one space, blank lines one newline; ends stripped.
 7. Persian affixes are joined with a ZWNJ: the verb prefixes `می`/`نمی` written apart
    (`می خواهم` -> `می‌خواهم`) and the suffixes `ها`, `های`, `هایی`, `تر`, `ترین` written apart
-   (`کتاب ها` -> `کتاب‌ها`).
+   (`کتاب ها` -> `کتاب‌ها`); `ها` not at the end of a sentence (there it is the interjection
+   "ها؟"), and `تر` only before `از` (alone it is also the word "wet": `لباس تر شد`).
 8. Elongation: a letter repeated 3+ times becomes two in Latin script (`sooooo` -> `soo`,
-   `goooood` -> `good`) and one in Arabic script, where doubled letters do not occur
-   (`خیلیییی` -> `خیلی`). URLs, @handles and words of one repeated letter (`III`) are left
+   `goooood` -> `good`) and one in Arabic script (`خیلیییی` -> `خیلی`), except in the few words
+   written with a doubled letter (`مممنون` -> `ممنون`). URLs, @handles and words of one repeated letter (`III`) are left
    untouched.
 9. A run of more than 1,000 characters without a space is cut into pieces of 1,000 (spaCy
    peels prefixes and suffixes off a chunk one at a time, so a 50,000-emoji "word" would take
@@ -74,6 +75,8 @@ def _letter_table() -> dict[int, str | None]:
     put("\u0623\u0625\u0671", "\u0627")  # أ إ ٱ -> ا
     put("\u0624", "\u0648")  # ؤ -> و
     put("\u066a", "%")  # ٪
+    put("\u066b", ".")  # Arabic decimal separator (۳٫۵ -> 3.5)
+    put("\u066c", ",")  # Arabic thousands separator (۱۲۳٬۴۵۶ -> 123,456)
     put("\u2019\u02bc", "'")  # ’ ʼ -> '
     for i in range(10):
         table[0x06F0 + i] = str(i)  # Persian digits
@@ -136,7 +139,11 @@ _NEWLINES = re.compile(r" *\n[\n ]*")
 _ZWNJ_RUN = re.compile(f"{ZWNJ}{{2,}}")
 _ZWNJ_STRAY = re.compile(f"(?<![{ARABIC_LETTERS}]){ZWNJ}|{ZWNJ}(?![{ARABIC_LETTERS}])")
 _PREFIX_APART = re.compile(f"(?<![\\w{ZWNJ}])(ن?می) (?=[{ARABIC_LETTERS}])")
-_SUFFIX_APART = re.compile(f"(?<=[{ARABIC_LETTERS}]{{2}}) (هایی|های|ها|ترین|تر)(?![\\w{ZWNJ}])")
+_SUFFIX_APART = re.compile(
+    f"(?<=[{ARABIC_LETTERS}]{{2}}) "
+    # ها ends a sentence as the interjection ("ها؟"); تر alone is also "wet": joined only before از
+    f"(هایی|های|ترین|ها(?![\\w{ZWNJ}])(?! *(?:[?!؟\\n]|$))|تر(?= از(?![\\w{ZWNJ}])))(?![\\w{ZWNJ}])"
+)
 _LONG_CHUNK = re.compile(r"\S{1001,}")
 MAX_CHUNK = 1000
 _TRIPLE = re.compile(r"([^\W\d_])\1\1")
@@ -150,7 +157,21 @@ def _shorten(match: re.Match[str]) -> str:
     if not ((start and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())):
         return match.group(0)  # a word of one repeated letter (III, zzz) is not elongation
     letter = match.group(2)
-    return letter * 2 if letter < "\u0600" or letter > "\u06ff" else letter
+    if letter < "\u0600" or letter > "\u06ff":
+        return letter * 2
+    return letter * 2 if _doubled_in_word(text, start, end, letter) else letter
+
+
+DOUBLED_STEMS = ("ممنون", "ممکن", "مقرر", "مکرر", "محقق", "تحقق", "مجدد", "تجدد", "مردد", "مشدد", "شش", "المللی")
+"""Persian words written with a doubled letter: an elongated one of these keeps two (`مممنون`
+-> `ممنون`, not `منون`); elsewhere Arabic script doubles no letter by elongation (`خیلیییی`)."""
+
+
+def _doubled_in_word(text: str, start: int, end: int, letter: str) -> bool:
+    left = text.rfind(" ", 0, start) + 1
+    right = text.find(" ", end)
+    word = text[left:start] + letter * 2 + text[end : len(text) if right < 0 else right]
+    return any(stem in word for stem in DOUBLED_STEMS)
 
 
 def normalise(text: str) -> str:

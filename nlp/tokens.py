@@ -18,7 +18,10 @@ pinned by a test in tests/nlp/test_tokens.py):
 - between letters, `-` and `/` split (`GM/Chevy`, `Nike-sponsored`), as do commas without a
   space (`Ajax,jquery`), `..`/`…`, and `!`/`?`; `&` and `'` inside a word do not (`AT&T`, `don't`).
 
-`hashtag_text("#دیجی_کالا")` gives the readable hashtag, "دیجی کالا".
+A hashtag token's match key (its NORM, `fold`) has the `_` joiners removed, so `#دیجی_کالا`
+reads as the words "دیجی کالا" for brand and phrase matching; `hashtag_text` gives the form
+every stage stores and shows, the kernel's `hashtag_key` ("دیجی_کالا": Persian tags keep `_`
+so they still read as a hashtag in an alert or a chart).
 """
 
 from __future__ import annotations

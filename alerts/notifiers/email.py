@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import ClassVar
 
@@ -114,7 +114,8 @@ class EmailNotifier(BaseNotifier):
         msg["From"] = opts.sender
         msg["To"] = ", ".join(opts.to)
         msg["Date"] = formatdate(localtime=False)
-        msg["Message-ID"] = make_msgid(idstring=notification.id, domain="trendwatch")
+        # The same id on every attempt, so a receiver can drop a repeat after a retried send.
+        msg["Message-ID"] = f"<{notification.id}@{_domain(opts.sender)}>"
         msg["X-Trendwatch-Delivery"] = notification.id
         msg.set_content(notification.text())
         msg.add_alternative(html_body(notification), subtype="html")
@@ -166,3 +167,9 @@ class EmailNotifier(BaseNotifier):
                     retryable=False,
                 ) from None
             raise DeliveryFailed(f"{self._what}: {exc.message}", reason="smtp_error") from None
+
+
+def _domain(sender: str) -> str:
+    """The domain of the From address (`"Name <a@example.com>"` -> `example.com`)."""
+    address = parseaddr(sender)[1]
+    return address.rpartition("@")[2] or "trendwatch"

@@ -4,7 +4,8 @@ Everything is escaped for Telegram's HTML (`&`, `<`, `>` and quotes in attribute
 markup is only `<b>`, `<a href>` and `<blockquote>`, so a post full of tags arrives as text.
 Persian lines start with a right-to-left mark and values sit in directional isolates (see
 alerts/explain.py). A message longer than Telegram's 4,096 characters is split between
-blocks (never inside a tag or an entity), each part well-formed and numbered; parts already
+blocks (never inside a tag or an entity; a block too long on its own is cut between words, each
+piece right-to-left marked, its links after the last), each part well-formed and numbered; parts already
 sent are not sent again when a later part is retried. If Telegram rejects the HTML ("can't
 parse entities"), the part is sent again as plain text rather than lost.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections import OrderedDict
 from typing import Any, ClassVar
 
@@ -84,7 +86,7 @@ def split(blocks: list[str], limit: int = MAX_MESSAGE, *, like: Explanation | No
     room = limit - reserve
     pieces: list[str] = []
     for block in blocks:
-        pieces += [block] if units(block) <= room else _hard_split(block, room)
+        pieces += [block] if units(block) <= room else _hard_split(block, room, like.mark if like else "")
     parts: list[str] = []
     current = ""
     for piece in pieces:
@@ -107,18 +109,56 @@ def split(blocks: list[str], limit: int = MAX_MESSAGE, *, like: Explanation | No
     return parts
 
 
-def _hard_split(block: str, room: int) -> list[str]:
-    """A block too long for one message, as plain-text pieces (escaped again, so well-formed)."""
-    text = to_plain(block)
-    out, current = [], ""
-    for ch in text:
-        if units(esc(current + ch)) > room:
-            out.append(esc(current))
-            current = ""
-        current += ch
+def _hard_split(block: str, room: int, mark: str = "") -> list[str]:
+    """A block too long for one message, as plain-text pieces (escaped again, so well-formed):
+    cut between words where it can, never inside a character sequence that draws as one
+    (emoji with modifiers, a letter and its marks); each piece starts with the direction mark
+    and the block's links follow the last piece."""
+    links = _LINK.findall(block)
+    text = to_plain(_LINK.sub("", block)).replace(mark, "") if mark else to_plain(_LINK.sub("", block))
+    room -= units(mark)
+    pieces: list[str] = []
+    current = ""
+    for word in re.findall(r"\s*\S+", text.strip()):
+        if units(esc(current + word)) <= room:
+            current += word
+            continue
+        if current:
+            pieces.append(current)
+        word = word.lstrip()
+        while units(esc(word)) > room:  # one word longer than a message
+            cut = _cut(word, room)
+            pieces.append(word[:cut])
+            word = word[cut:]
+        current = word
     if current:
-        out.append(esc(current))
+        pieces.append(current)
+    out = [mark + esc(piece.strip()) for piece in pieces]
+    tail = " ".join(links)
+    if tail and out and units(f"{out[-1]} {tail}") <= room + units(mark):
+        out[-1] = f"{out[-1]} {tail}"
+    elif tail:
+        out.append(mark + tail)
     return out
+
+
+_LINK = re.compile(r'<a href="[^"]*">[^<]*</a>')
+
+
+def _cut(word: str, room: int) -> int:
+    """Where to cut a word so its escaped head fits in `room` units, at a character boundary
+    that is also a boundary of what is drawn (not before a combining mark, a joiner, a variation
+    selector or a skin-tone modifier, and not after a joiner)."""
+    n = 1
+    while n < len(word) and units(esc(word[: n + 1])) <= room:
+        n += 1
+    while 1 < n < len(word) and (_joins(word[n]) or word[n - 1] == "\u200d"):
+        n -= 1
+    return n
+
+
+def _joins(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Mc", "Me") or ch in "\u200d\ufe0e\ufe0f" or 0x1F3FB <= ord(ch) <= 0x1F3FF
 
 
 class TelegramOptions(NotifierOptions):

@@ -35,6 +35,7 @@ class WebhookOptions(NotifierOptions):
     secret: SecretStr | None = Field(
         None, description="HMAC-SHA256 key for the signature header; e.g. ${WEBHOOK_SECRET}."
     )
+    unsigned: bool = Field(False, description="Send without a signature (no secret); receivers cannot verify them.")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra request headers.")
 
     @field_validator("url", "secret", mode="before")
@@ -90,6 +91,11 @@ class WebhookNotifier(BaseNotifier):
             raise NotConfigured(f"notifier {name!r} needs url: the address to POST alerts to")
         if not options.url.startswith(("http://", "https://")):
             raise NotConfigured(f"notifier {name!r}: url must start with http:// or https://")
+        if options.secret is None and not options.unsigned:
+            raise NotConfigured(
+                f"notifier {name!r} needs secret: the HMAC key receivers verify deliveries with"
+                " (e.g. secret: ${WEBHOOK_SECRET}), or unsigned: true to send without a signature"
+            )
         self.url = options.url
         self._secret = options.secret.get_secret_value().encode() if options.secret else None
         self._headers = {"Content-Type": "application/json", **options.headers}

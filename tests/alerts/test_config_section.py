@@ -42,8 +42,8 @@ async def test_without_the_environment_secret_notifiers_decline_by_name() -> Non
             NOTIFIERS.get("slack")("slack", by_name["slack"].options, session)
         with pytest.raises(NotConfigured, match="needs token"):
             NOTIFIERS.get("telegram")("telegram", by_name["telegram"].options, session)
-        webhook = NOTIFIERS.get("webhook")("webhook", by_name["webhook"].options, session)
-        assert webhook._secret is None, "an empty secret means unsigned, not signed with ''"
+        with pytest.raises(NotConfigured, match="needs secret"):  # an empty secret is no secret, not ''
+            NOTIFIERS.get("webhook")("webhook", by_name["webhook"].options, session)
 
 
 def test_a_typo_is_an_error_with_the_key() -> None:

@@ -53,6 +53,7 @@ def test_diacritics_and_tatweel_are_removed() -> None:
 
 def test_persian_and_arabic_indic_digits_become_ascii() -> None:
     assert normalise("۱۴۰۳ و ٢٠٢٤ با ۵٪") == "1403 و 2024 با 5%"
+    assert normalise("۳٫۵ میلیون و ۱۲۳٬۴۵۶ تومان") == "3.5 میلیون و 123,456 تومان"
 
 
 def test_arabic_presentation_forms_become_letters() -> None:
@@ -101,9 +102,23 @@ def test_mi_and_nemi_prefixes_join_with_zwnj() -> None:
     assert normalise("می خواهم و نمی روم") == f"می{ZWNJ}خواهم و نمی{ZWNJ}روم"
 
 
-@pytest.mark.parametrize("suffix", ["ها", "های", "هایی", "تر", "ترین"])
-def test_plural_and_comparative_suffixes_join_with_zwnj(suffix: str) -> None:
+@pytest.mark.parametrize("suffix", ["ها", "های", "هایی", "ترین"])
+def test_plural_and_superlative_suffixes_join_with_zwnj(suffix: str) -> None:
     assert normalise(f"کتاب {suffix} خوب") == f"کتاب{ZWNJ}{suffix} خوب"
+
+
+def test_the_comparative_joins_before_az() -> None:
+    assert normalise("بزرگ تر از این") == f"بزرگ{ZWNJ}تر از این"
+    assert normalise("لباس تر شد") == "لباس تر شد", "تر alone is also the adjective 'wet'"
+    assert normalise("بزرگ تر ازش") == "بزرگ تر ازش"
+
+
+def test_ha_at_the_end_of_a_sentence_is_the_interjection() -> None:
+    assert normalise("سلام ها") == "سلام ها"
+    assert normalise("خوبی ها؟ آره") == "خوبی ها؟ آره"
+    assert normalise("سلام ها !") == "سلام ها !"
+    assert normalise("سلام ها\nخوبی") == "سلام ها\nخوبی"
+    assert normalise("کتاب ها را خواندم") == f"کتاب{ZWNJ}ها را خواندم"
 
 
 def test_suffix_rule_leaves_words_that_merely_start_like_a_suffix() -> None:
@@ -118,6 +133,13 @@ def test_latin_elongation_keeps_two_letters() -> None:
 
 def test_persian_elongation_keeps_one_letter() -> None:
     assert normalise("خیلیییییی خوووب") == "خیلی خوب"
+
+
+def test_persian_elongation_keeps_a_letter_the_word_doubles() -> None:
+    assert normalise("مممممنون") == "ممنون"
+    assert normalise("مممنونم دوستان") == "ممنونم دوستان"
+    assert normalise("مممکنه") == "ممکنه"
+    assert normalise("مرسییی ممنون") == "مرسی ممنون"
 
 
 def test_elongation_spares_urls_handles_and_one_letter_words() -> None:

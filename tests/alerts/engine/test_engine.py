@@ -33,7 +33,9 @@ async def make_engine(
     channels: ChannelServer, session: aiohttp.ClientSession
 ) -> AsyncIterator[Callable[..., AlertEngine]]:
     def make(store: ScriptedStore, *, notifiers: list[Any] | None = None, **kw: Any) -> AlertEngine:
-        hook = WebhookNotifier("hook", WebhookOptions(url=f"{channels.url}/hook", backoff="10ms", attempts=2), session)
+        hook = WebhookNotifier(
+            "hook", WebhookOptions(url=f"{channels.url}/hook", unsigned=True, backoff="10ms", attempts=2), session
+        )
         return AlertEngine(
             store, [ThresholdDetector()], [hook] if notifiers is None else notifiers, context(), policy=POLICY, **kw
         )
@@ -210,7 +212,7 @@ async def test_a_crash_between_index_and_entry_loses_nothing(
 async def test_digest_groups_events_until_the_window_ends(
     channels: ChannelServer, session: aiohttp.ClientSession
 ) -> None:
-    hook = WebhookNotifier("digest", WebhookOptions(url=f"{channels.url}/hook", digest="1h"), session)
+    hook = WebhookNotifier("digest", WebhookOptions(url=f"{channels.url}/hook", unsigned=True, digest="1h"), session)
     store = ScriptedStore(counts={"Acme": 50, "Digikala": 40})
     ctx = AlertContext(brands=context().brands)  # UTC display: windows end on the hour
     engine = AlertEngine(store, [ThresholdDetector()], [hook], ctx, policy=POLICY)
@@ -230,8 +232,10 @@ async def test_digest_groups_events_until_the_window_ends(
 
 
 async def test_each_channel_gets_what_it_accepts(channels: ChannelServer, session: aiohttp.ClientSession) -> None:
-    everything = WebhookNotifier("all", WebhookOptions(url=f"{channels.url}/hook"), session)
-    critical = WebhookNotifier("crit", WebhookOptions(url=f"{channels.url}/hook", min_severity="critical"), session)
+    everything = WebhookNotifier("all", WebhookOptions(url=f"{channels.url}/hook", unsigned=True), session)
+    critical = WebhookNotifier(
+        "crit", WebhookOptions(url=f"{channels.url}/hook", unsigned=True, min_severity="critical"), session
+    )
     store = ScriptedStore(counts={"Acme": 30, "Digikala": 90})
     engine = AlertEngine(store, [ThresholdDetector()], [everything, critical], context(), policy=POLICY)
     await engine.run(ThresholdDetector(), T0)
@@ -305,7 +309,7 @@ async def test_a_retry_while_a_delivery_is_in_flight_sends_once(
 async def test_a_crash_while_building_a_digest_sends_it_once(
     channels: ChannelServer, session: aiohttp.ClientSession
 ) -> None:
-    hook = WebhookNotifier("digest", WebhookOptions(url=f"{channels.url}/hook", digest="1h"), session)
+    hook = WebhookNotifier("digest", WebhookOptions(url=f"{channels.url}/hook", unsigned=True, digest="1h"), session)
     ctx = AlertContext(brands=context().brands)
     store = ScriptedStore(counts={"Acme": 50, "Digikala": 40})
     engine = AlertEngine(store, [], [hook], ctx, policy=POLICY)

@@ -22,7 +22,9 @@ POLICY = LifecyclePolicy(cooldown="30m", realert="6h", resolve_after=1)
 
 
 def _engine(store: ScriptedStore, channels: ChannelServer, session: aiohttp.ClientSession) -> AlertEngine:
-    hook = WebhookNotifier("hook", WebhookOptions(url=f"{channels.url}/hook", backoff="10ms", attempts=2), session)
+    hook = WebhookNotifier(
+        "hook", WebhookOptions(url=f"{channels.url}/hook", unsigned=True, backoff="10ms", attempts=2), session
+    )
     return AlertEngine(store, [ThresholdDetector()], [hook], context(), policy=POLICY)
 
 

@@ -52,6 +52,17 @@ async def test_multipart_mail_over_starttls_with_login(
     assert 'href="http://evil.example"' not in html
 
 
+async def test_every_attempt_carries_the_same_message_id(
+    smtp: SmtpServer, session: aiohttp.ClientSession, tls_files: tuple[Path, Path]
+) -> None:
+    mailer = make(smtp, session, tls_files[0])
+    await mailer.send(notification(note_id="evt-7"))
+    await mailer.send(notification(note_id="evt-7"))  # a retry after a lost reply
+    await mailer.send(notification(note_id="evt-8"))
+    ids = [message["Message-ID"] for _, message, _, _ in smtp.messages]
+    assert ids == ["<evt-7@example.com>", "<evt-7@example.com>", "<evt-8@example.com>"]
+
+
 async def test_persian_mail_is_right_to_left(
     smtp: SmtpServer, session: aiohttp.ClientSession, tls_files: tuple[Path, Path]
 ) -> None:

@@ -10,7 +10,7 @@ from structlog.testing import capture_logs
 
 from alerts.explain import RLM, digest, explain, strip_bidi
 from alerts.notifiers.base import DeliveryFailed
-from alerts.notifiers.telegram import TelegramNotifier, TelegramOptions, notification_blocks, split, units
+from alerts.notifiers.telegram import TelegramNotifier, TelegramOptions, notification_blocks, split, to_plain, units
 from tests.alerts.factories import MARKUP_POST, alert, context, drivers, notification
 from tests.alerts.servers import (
     TELEGRAM_CHAT,
@@ -89,6 +89,32 @@ def test_an_oversized_block_is_cut_into_valid_parts() -> None:
     for part in parts:
         assert units(part) <= 4096
         telegram_render(part)
+
+
+def test_an_oversized_quote_is_cut_between_words_keeps_its_mark_and_its_link() -> None:
+    like = explain(alert(subject="Digikala"), context())
+    words = ["سلام", "👩\u200d💻", "👍🏽", "دیجی‌کالا", "a&b"] * 60
+    block = f'<blockquote>{RLM}{" ".join(words)} <a href="https://example.com/p?a=1&amp;b=2">↗</a></blockquote>'
+    parts = split([block], 400, like=like)
+    assert len(parts) >= 4
+    bodies = [part.split("</i>\n", 1)[-1] for part in parts]  # after the "(continued i/n)" line
+    for part, body in zip(parts, bodies, strict=True):
+        assert units(part) <= 400
+        telegram_render(part)
+        assert body.startswith(RLM), "every piece starts right-to-left"
+    assert parts[-1].endswith('<a href="https://example.com/p?a=1&amp;b=2">↗</a>'), "the link survives"
+    shown = " ".join(strip_bidi(to_plain(body)) for body in bodies).removesuffix(" ↗")
+    assert shown.split() == words, "no word or emoji cut in two"
+
+
+def test_a_word_longer_than_a_message_is_cut_between_drawn_characters() -> None:
+    emoji = "👩\u200d👩\u200d👧\u200d👦"  # one family: seven code points
+    parts = split([emoji * 200], 200)
+    for part in parts:
+        assert units(part) <= 200
+        body = part.split("</i>\n", 1)[-1]
+        assert body.startswith("👩")
+        assert body.endswith("👦")
 
 
 async def test_429_with_retry_after_in_the_body(channels: ChannelServer, session: aiohttp.ClientSession) -> None:

@@ -74,7 +74,7 @@ async def test_signature_rejects_stale_timestamps(channels: ChannelServer, sessi
 
 
 async def test_without_a_secret_there_is_no_signature(channels: ChannelServer, session: aiohttp.ClientSession) -> None:
-    await make(channels, session, secret=None).send(notification())
+    await make(channels, session, secret=None, unsigned=True).send(notification())
     [got] = channels.received["hook"]
     assert SIGNATURE_HEADER not in got.headers
     assert DELIVERY_HEADER in got.headers
@@ -144,7 +144,9 @@ async def test_connection_refused(session: aiohttp.ClientSession) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    notifier = WebhookNotifier("hook", WebhookOptions(url=f"http://127.0.0.1:{port}/x", backoff="10ms"), session)
+    notifier = WebhookNotifier(
+        "hook", WebhookOptions(url=f"http://127.0.0.1:{port}/x", unsigned=True, backoff="10ms"), session
+    )
     with pytest.raises(DeliveryFailed) as info:
         await notifier.send(notification())
     assert info.value.reason == "connect"
@@ -168,6 +170,14 @@ async def test_needs_a_url(session: aiohttp.ClientSession) -> None:
         WebhookNotifier("hook", WebhookOptions(), session)
     with pytest.raises(NotConfigured, match="http:// or https://"):
         WebhookNotifier("hook", WebhookOptions(url="ftp://x"), session)
+
+
+async def test_unsigned_deliveries_must_be_asked_for(session: aiohttp.ClientSession) -> None:
+    with pytest.raises(NotConfigured, match=r"needs secret.*or unsigned: true"):
+        WebhookNotifier("hook", WebhookOptions(url="http://x"), session)
+    with pytest.raises(NotConfigured, match="needs secret"):
+        WebhookNotifier("hook", WebhookOptions(url="http://x", secret=""), session)  # ${WEBHOOK_SECRET:-} unset
+    assert WebhookNotifier("hook", WebhookOptions(url="http://x", unsigned=True), session).url == "http://x"
 
 
 def test_options_keep_the_secret_secret() -> None:
