@@ -59,6 +59,7 @@ def every_request() -> list[tuple[str, Request]]:
         ("alerts index", req.create_index(NAMES.alerts, schema.alerts_index())),
         ("state index", req.create_index(NAMES.state, schema.state_index())),
         ("refresh", req.refresh(NAMES)),
+        ("refresh posts", req.refresh_posts(NAMES)),
         ("locate", req.locate(NAMES, ["mastodon:1", "bluesky:at://x/y"])),
         ("get posts", req.get_posts(NAMES, ["mastodon:1"])),
         ("count, all", req.count(NAMES, None, None)),
@@ -83,7 +84,8 @@ def every_request() -> list[tuple[str, Request]]:
     lines: list[dict[str, Any]] = []
     for post in posts:
         lines += [req.create_line(NAMES, post.id), schema.to_document(post)]
-    lines += [req.index_line(".ds-trendwatch-posts-2026.11.20-000001", "mastodon:1"), schema.to_document(posts[0])]
+    found = req.Location(".ds-trendwatch-posts-2026.11.20-000001", seq_no=41, primary_term=1)
+    lines += [req.index_line(found, "mastodon:1"), schema.to_document(posts[0])]
     out.append(("bulk", req.bulk(lines, None)))
     out.append(("bulk, wait_for", req.bulk(lines, "wait_for")))
     for kind in ("brand", "hashtag", "topic"):
