@@ -3,9 +3,13 @@
 Posts go to the `<prefix>-posts` data stream (document `_id` = post id) through bulk requests:
 at most `bulk_concurrency` in flight at once (further upserts wait: backpressure), each retried
 with exponential backoff on 429, 5xx, timeouts and lost connections, and per document on
-rejected execution. A data stream only appends, so a re-ingest is sent as an update to the
-backing index that already holds the post (looked up first; a create that still collides is
-retried as such an update): re-ingesting never duplicates. A document Elasticsearch refuses for
+rejected execution. A data stream only appends, so a re-ingest is sent as an `index` into the
+backing index that already holds the post, conditional on the version found there
+(`if_seq_no`/`if_primary_term`, which a data stream requires of such a write): looked up first
+by a search, again after a refresh for what the search did not see (a post written moments
+before a rollover must not be created a second time in the new write index), and again when a
+write conflicts (409: the post exists already or changed meanwhile). Re-ingesting updates the
+post in place and never duplicates it. A document Elasticsearch refuses for
 good (a mapping error, say) is logged with its reason, counted, and kept in the state index under
 `rejected:<post id>` to be retried on the next start; it is never silently dropped.
 
@@ -34,7 +38,7 @@ from indexer import codec
 from indexer import elastic_browse as browse
 from indexer import elastic_requests as req
 from indexer import elastic_responses as res
-from indexer.elastic_requests import Request
+from indexer.elastic_requests import Location, Request
 from indexer.elastic_schema import Names, alerts_index, from_document, state_index, to_document
 from indexer.store import Facet, FacetField, FacetOrder, PostFilter, PostOrder, TermKind, UpsertResult
 from trendwatch.config import PluginOptions
@@ -47,6 +51,8 @@ from trendwatch.timeutil import Duration, parse_duration, utcnow
 log = structlog.get_logger(__name__)
 REJECTED = "rejected:"
 MAX_BACKOFF = 30.0
+LOOKUP_SIZE = 1000
+"""Posts looked up per `locate` search (a search returns at most 10,000 hits)."""
 
 
 class ElasticOptions(PluginOptions):
@@ -190,10 +196,7 @@ class ElasticStore:
         batch = list({p.id: p for p in posts}.values())
         if not batch:
             return UpsertResult(0, 0)
-        where: dict[str, str] = {}
-        for start in range(0, len(batch), 1000):
-            ids = [p.id for p in batch[start : start + 1000]]
-            where.update(res.located(await self._send(req.locate(self.names, ids), allow=_MISSING)))
+        where = await self._locate([p.id for p in batch])
         size = self.options.bulk_size
         chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
         outcomes = await asyncio.gather(*(self._write(chunk, where) for chunk in chunks))
@@ -202,44 +205,86 @@ class ElasticStore:
         POSTS_STORED.labels(result="updated").inc(result.updated)
         return result
 
-    async def _write(self, posts: list[EnrichedPost], where: dict[str, str]) -> tuple[int, int, set[str]]:
-        """Bulk-write posts; return (created, updated, ids refused for good and kept)."""
+    async def _locate(self, ids: Sequence[str], *, stale: bool = False) -> dict[str, Location]:
+        """Where each of these posts is stored now (absent: not stored yet).
+
+        A search sees the backing indices as of their last refresh, so a post written moments
+        ago would look new, and after a rollover its `create` would land a second copy in the
+        new write index. So what the first search does not find is looked up again after a
+        refresh of the posts' backing indices; that refresh is only paid for when a batch holds
+        posts not seen before (re-ingests of searchable posts need none). `stale`: what a
+        search shows of these posts is known to be out of date (a write conflicted), so refresh
+        first."""
+        if stale:
+            await self._send(req.refresh_posts(self.names), allow=_MISSING)
+        where: dict[str, Location] = {}
+        for start in range(0, len(ids), LOOKUP_SIZE):
+            where.update(await self._search_locations(ids[start : start + LOOKUP_SIZE]))
+        unseen = [i for i in ids if i not in where]
+        if unseen and not stale:
+            await self._send(req.refresh_posts(self.names), allow=_MISSING)
+            for start in range(0, len(unseen), LOOKUP_SIZE):
+                where.update(await self._search_locations(unseen[start : start + LOOKUP_SIZE]))
+        return where
+
+    async def _search_locations(self, ids: Sequence[str]) -> dict[str, Location]:
+        return res.located(await self._send(req.locate(self.names, ids), allow=_MISSING))
+
+    async def _write(self, posts: list[EnrichedPost], where: dict[str, Location]) -> tuple[int, int, set[str]]:
+        """Bulk-write posts; return (created, updated, ids refused for good and kept).
+
+        A post refused for good is logged and kept (`rejected:<id>`) also when the retries of
+        the others run out and the batch fails. A conflict (the post exists already, or changed
+        since it was looked up) is looked up again and sent at once; only refusals for now
+        (429, 5xx, rejected execution) wait a backoff, and never after the last attempt."""
         docs = {p.id: to_document(p) for p in posts}
         target = {p.id: where.get(p.id) for p in posts}
         pending = list(docs)
         created = updated = 0
         rejected: list[res.ItemFailure] = []
         why = ""
-        for attempt in range(self.options.retries + 1):
+        retries = self.options.retries
+        for attempt in range(retries + 1):
+            final = attempt == retries
             lines: list[dict[str, Any]] = []
             for post_id in pending:
-                backing = target[post_id]
-                lines.append(req.index_line(backing, post_id) if backing else req.create_line(self.names, post_id))
+                found = target[post_id]
+                lines.append(req.index_line(found, post_id) if found else req.create_line(self.names, post_id))
                 lines.append(docs[post_id])
             try:
                 async with self._inflight:
                     body = await self._bulk(req.bulk(lines, self._refresh))
             except _Transient as exc:
                 why = str(exc)
-                log.info("bulk request will be retried", store=repr(self), posts=len(pending), reason=why)
-                await self._pause(attempt)
+                if not final:
+                    log.info("bulk request will be retried", store=repr(self), posts=len(pending), reason=why)
+                    await self._pause(attempt)
                 continue
             outcome = res.read_bulk(body)
             created += outcome.created
             updated += outcome.updated
             rejected.extend(outcome.rejected)
-            for conflict in outcome.conflicts:  # exists already (a race or an unrefreshed lookup)
-                target[conflict.post_id] = conflict.index
             pending = [f.post_id for f in (*outcome.conflicts, *outcome.retry)]
             if not pending:
                 break
+            if outcome.conflicts:
+                first = outcome.conflicts[0]
+                why = f"{first.status} {first.kind}: {first.reason}"
+                if not final:
+                    moved = [f.post_id for f in outcome.conflicts]
+                    now = await self._locate(moved, stale=True)
+                    target.update((post_id, now.get(post_id)) for post_id in moved)
             if outcome.retry:
-                why = f"{outcome.retry[0].status} {outcome.retry[0].kind}: {outcome.retry[0].reason}"
-                await self._pause(attempt)
+                first = outcome.retry[0]
+                why = f"{first.status} {first.kind}: {first.reason}"
+                if not final:
+                    await self._pause(attempt)
         else:
+            if rejected:
+                await self._keep_rejected(rejected, docs)
             raise StoreError(
-                f"Elasticsearch did not accept {len(pending)} posts after {self.options.retries} retries "
-                f"(last: {why}); nothing is lost: the batch is not acknowledged and will be delivered again"
+                f"Elasticsearch did not accept {len(pending)} posts after {retries} retries (last: {why}); "
+                "nothing is lost: the batch is not acknowledged and will be delivered again"
             )
         if rejected:
             await self._keep_rejected(rejected, docs)
@@ -291,8 +336,7 @@ class ElasticStore:
         if not kept:
             return 0
         posts = [from_document(entry["document"]) for entry in kept.values()]
-        where = res.located(await self._send(req.locate(self.names, [p.id for p in posts]), allow=_MISSING))
-        _, _, refused = await self._write(posts, where)
+        _, _, refused = await self._write(posts, await self._locate([p.id for p in posts]))
         for post in posts:
             if post.id not in refused:
                 await self.set_state(REJECTED + post.id, None)

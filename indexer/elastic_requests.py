@@ -27,6 +27,15 @@ _TERM_FIELD = {"brand": "brands", "hashtag": "hashtags", "topic": "topics"}
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """Where a post is stored: its backing index and the version found there."""
+
+    index: str
+    seq_no: int
+    primary_term: int
+
+
+@dataclass(frozen=True, slots=True)
 class Request:
     method: str
     path: str
@@ -114,9 +123,23 @@ def _filtered(clauses: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def locate(names: Names, ids: Sequence[str]) -> Request:
-    """Which backing index holds each of these posts (a re-ingest must update it in place)."""
-    body = {"query": {"ids": {"values": list(ids)}}, "size": len(ids), "_source": False, "track_total_hits": False}
+    """Which backing index holds each of these posts, and the sequence number and primary term
+    of its current version: a re-ingest must update it in place, and a data stream accepts an
+    `index` into a backing index only with `if_seq_no` and `if_primary_term`. A search sees the
+    posts as of the last refresh (see `refresh_posts`)."""
+    body = {
+        "query": {"ids": {"values": list(ids)}},
+        "size": len(ids),
+        "_source": False,
+        "seq_no_primary_term": True,
+        "track_total_hits": False,
+    }
     return Request("POST", f"/{names.posts}/_search", body)
+
+
+def refresh_posts(names: Names) -> Request:
+    """Make every write to the posts' backing indices visible to searches (e.g. `locate`)."""
+    return Request("POST", f"/{names.posts}/_refresh")
 
 
 def get_posts(names: Names, ids: Sequence[str]) -> Request:
@@ -133,8 +156,17 @@ def create_line(names: Names, post_id: str) -> dict[str, Any]:
     return {"create": {"_index": names.posts, "_id": post_id}}
 
 
-def index_line(backing_index: str, post_id: str) -> dict[str, Any]:
-    return {"index": {"_index": backing_index, "_id": post_id}}
+def index_line(where: Location, post_id: str) -> dict[str, Any]:
+    """Replace a post where it is, provided it is still the version `locate` found (a data stream
+    refuses an unconditional `index` into a backing index; a changed version answers 409)."""
+    return {
+        "index": {
+            "_index": where.index,
+            "_id": post_id,
+            "if_seq_no": where.seq_no,
+            "if_primary_term": where.primary_term,
+        }
+    }
 
 
 def count(names: Names, since: datetime | None, until: datetime | None) -> Request:

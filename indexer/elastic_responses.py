@@ -2,9 +2,10 @@
 
 Searches that did not fully succeed — `timed_out`, failed shards — raise StoreError rather than
 return partial counts that would look like a real drop in mentions. Bulk responses are sorted
-into what was written, what conflicted (a create whose id already exists: send again as an
-update), what may succeed if retried (429 / rejected execution / 5xx) and what Elasticsearch
-refused for good (e.g. a mapping error), each with the reason it gave.
+into what was written, what conflicted (a create whose id already exists, or an update whose
+version changed since it was looked up: look it up again and send it again), what may succeed
+if retried (429 / rejected execution / 5xx) and what Elasticsearch refused for good (e.g. a
+mapping error), each with the reason it gave.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from indexer import codec
-from indexer.elastic_requests import subject_value
+from indexer.elastic_requests import Location, subject_value
 from indexer.elastic_schema import from_document
 from trendwatch.errors import StoreError
 from trendwatch.models import Alert, Bucket, Drivers, EnrichedPost, PostRef, Series, SeriesQuery, TermCount
@@ -85,7 +86,7 @@ def read_bulk(body: Mapping[str, Any]) -> BulkOutcome:
         kind = str(error.get("type", "error")) if isinstance(error, Mapping) else "error"
         reason = str(error.get("reason", "")) if isinstance(error, Mapping) else str(error)
         failure = ItemFailure(post_id, status, kind, reason, result.get("_index"))
-        if op == "create" and status == 409:
+        if status == 409 and op in ("create", "index"):
             outcome.conflicts.append(failure)
         elif status in RETRYABLE_STATUS or kind == "es_rejected_execution_exception":
             outcome.retry.append(failure)
@@ -94,10 +95,14 @@ def read_bulk(body: Mapping[str, Any]) -> BulkOutcome:
     return outcome
 
 
-def located(body: Mapping[str, Any]) -> dict[str, str]:
-    """{post id: backing index} from a `locate` search."""
+def located(body: Mapping[str, Any]) -> dict[str, Location]:
+    """{post id: where it is} from a `locate` search. Should a post have copies in two backing
+    indices, the newest (the last generation) is the one updated."""
     check_search(body, "lookup of existing posts")
-    return {hit["_id"]: hit["_index"] for hit in body.get("hits", {}).get("hits", ())}
+    out: dict[str, Location] = {}
+    for hit in sorted(body.get("hits", {}).get("hits", ()), key=lambda h: str(h["_index"])):
+        out[hit["_id"]] = Location(hit["_index"], int(hit["_seq_no"]), int(hit["_primary_term"]))
+    return out
 
 
 # --------------------------------------------------------------------------- posts

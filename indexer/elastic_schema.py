@@ -10,8 +10,11 @@ Text analysis mirrors the query language (trendwatch.query) so that a search mea
 every backend: `title` and `text` use `tw_text` — the very character folding of
 `trendwatch.query.fold` (generated from its table: letter variants, presentation forms, digits,
 nonspacing marks), words as maximal runs of letters, digits and `_`, lower case, no stemming and
-no stop words. Sub-fields `text.fa` (Persian stop words) and `text.en` (English stop words and
-stemming) serve relevance and dashboards.
+no stop words. Sub-fields `text.fa` (Persian stop words: Lucene's list folded the same way, see
+`indexer.elastic_stopwords`; `_persian_` would not match text folded by us) and `text.en`
+(English stop words and stemming) are not used by the store's own queries, which must match
+exactly what SQLite matches; they are part of the documents' contract with the dashboards
+(trendwatch/service/grafana/contract.py), for Lucene queries typed into Grafana.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from typing import Any
 import orjson
 
 from indexer import codec
+from indexer.elastic_stopwords import persian_stop_words
 from trendwatch.models import EnrichedPost
 from trendwatch.query import FOLD_MAPPINGS
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 """Bumped when the template below changes; sent as the template's `version`."""
 
 
@@ -73,7 +77,7 @@ def analysis() -> dict[str, Any]:
         },
         "tokenizer": {"tw_words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}_]+"}},
         "filter": {
-            "tw_fa_stop": {"type": "stop", "stopwords": "_persian_"},
+            "tw_fa_stop": {"type": "stop", "stopwords": list(persian_stop_words())},
             "tw_en_stop": {"type": "stop", "stopwords": "_english_"},
             "tw_en_stem": {"type": "stemmer", "language": "english"},
         },

@@ -5,6 +5,20 @@ official client checks, JSON and NDJSON bodies, the response shapes of the speci
 the posts it was given, and can be scripted to misbehave: reject requests with 429 or 5xx, fail
 single bulk items, answer slowly, report shard failures. Every request it receives can be
 checked against Elastic's OpenAPI specification.
+
+Posts live in a data stream as a cluster keeps them, with the rules the store must live by:
+
+- backing indices `.ds-<stream>-2026.11.20-00000N`; the last is the write index, and
+  `rollover()` starts a new one;
+- a bulk `create` names the stream and lands in the write index (409 when the id is already
+  there; an id held by an older backing index is not seen: a second copy is made, as on a real
+  cluster); `index` into a backing index needs `if_seq_no` and `if_primary_term` (400 without:
+  a data stream is append-only) and answers 409 when they are not the document's current ones;
+  `create` into a backing index and `index` into the stream are refused (400);
+- searches see the backing indices as of their last refresh (`_refresh`, or a bulk with
+  `refresh=true|wait_for`); writes since are invisible to them until then. `auto_refresh`
+  (on by default) refreshes after every bulk, as a cluster does within `refresh_interval`;
+  a test turns it off to model the gap.
 """
 
 from __future__ import annotations
@@ -20,9 +34,16 @@ from aiohttp import web
 from indexer.elastic_requests import Request
 
 HEADERS = {"X-Elastic-Product": "Elasticsearch", "Content-Type": "application/json"}
-BACKING = ".ds-tw-posts-2026.11.20-000001"
+PRIMARY_TERM = 1
 
 Handler = Callable[["Received"], Awaitable[tuple[int, Any]] | tuple[int, Any]]
+
+
+def backing_name(stream: str, generation: int) -> str:
+    return f".ds-{stream}-2026.11.20-{generation:06d}"
+
+
+BACKING = backing_name("tw-posts", 1)
 
 
 @dataclass
@@ -37,19 +58,50 @@ class Received:
         return Request(self.method, self.path, self.body, self.params, self.ndjson)
 
 
+@dataclass(frozen=True)
+class StoredDoc:
+    source: dict[str, Any]
+    seq_no: int
+    primary_term: int = PRIMARY_TERM
+
+
+@dataclass
+class DataStream:
+    name: str
+    backing: list[str] = field(default_factory=list)
+    live: dict[str, dict[str, StoredDoc]] = field(default_factory=dict)  # backing -> _id -> doc (realtime)
+    visible: dict[str, dict[str, StoredDoc]] = field(default_factory=dict)  # as of the last refresh
+
+    @property
+    def write_index(self) -> str:
+        return self.backing[-1]
+
+    def roll_over(self) -> str:
+        index = backing_name(self.name, len(self.backing) + 1)
+        self.backing.append(index)
+        self.live[index] = {}
+        self.visible[index] = {}
+        return index
+
+    def refresh(self) -> None:
+        self.visible = {index: dict(docs) for index, docs in self.live.items()}
+
+
 @dataclass
 class FakeElasticsearch:
     """State and scripted behaviour; `url` is set once the server listens."""
 
     url: str = ""
     received: list[Received] = field(default_factory=list)
-    docs: dict[str, dict[str, Any]] = field(default_factory=dict)  # _id -> source (posts)
+    streams: dict[str, DataStream] = field(default_factory=dict)
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     overrides: list[tuple[str, str, Handler]] = field(default_factory=list)
     delay: float = 0.0
+    auto_refresh: bool = True
     bulk_in_flight: int = 0
     max_bulk_in_flight: int = 0
+    seq_no: int = 0
 
     def on(self, method: str, path_contains: str, handler: Handler) -> None:
         """Answer matching requests with `handler` (first match wins) before the defaults."""
@@ -58,11 +110,62 @@ class FakeElasticsearch:
     def bulks(self) -> list[Received]:
         return [r for r in self.received if r.path.endswith("/_bulk")]
 
+    # ------------------------------------------------------------------ posts
+
+    def stream(self, name: str = "tw-posts") -> DataStream:
+        """The data stream (created with its first backing index on first use)."""
+        if name not in self.streams:
+            self.streams[name] = DataStream(name)
+            self.streams[name].roll_over()
+        return self.streams[name]
+
+    def _posts(self) -> DataStream:
+        if not self.streams:
+            return self.stream()
+        return next(iter(self.streams.values()))
+
+    def rollover(self) -> str:
+        """Start a new write index for the posts, as the lifecycle does; return its name."""
+        return self._posts().roll_over()
+
+    def refresh(self) -> None:
+        for stream in self.streams.values():
+            stream.refresh()
+
+    def put(self, post_id: str, source: dict[str, Any], *, refreshed: bool = True) -> StoredDoc:
+        """Store a post in the write index directly (a write this test did not make)."""
+        stream = self._posts()
+        doc = self._next(source)
+        stream.live[stream.write_index][post_id] = doc
+        if refreshed:
+            stream.visible[stream.write_index][post_id] = doc
+        return doc
+
+    @property
+    def docs(self) -> dict[str, dict[str, Any]]:
+        """_id -> source of every post (the newest backing index's copy when there are several)."""
+        out: dict[str, dict[str, Any]] = {}
+        for stream in self.streams.values():
+            for index in stream.backing:
+                out.update((i, d.source) for i, d in stream.live[index].items())
+        return out
+
+    def copies(self, post_id: str) -> list[str]:
+        """The backing indices holding a post (more than one is a duplicate)."""
+        return [index for s in self.streams.values() for index in s.backing if post_id in s.live[index]]
+
+    def _next(self, source: dict[str, Any]) -> StoredDoc:
+        self.seq_no += 1
+        return StoredDoc(source, self.seq_no)
+
+    def _owner(self, index: str) -> DataStream | None:
+        return next((s for s in self.streams.values() if index in s.backing), None)
+
     # ------------------------------------------------------------------ defaults
 
     def default(self, r: Received) -> tuple[int, Any]:
         if r.path.endswith("/_bulk"):
-            return 200, self.bulk(r.body)
+            return 200, self.bulk(r.body, r.params.get("refresh"))
         if r.path.endswith("/_search") and "-state" in r.path:
             prefix = r.body["query"]["prefix"]["key"]["value"]
             hits = [
@@ -72,13 +175,7 @@ class FakeElasticsearch:
             ]
             return 200, search_body(hits)
         if r.path.endswith("/_search") and isinstance(r.body, dict) and "ids" in r.body.get("query", {}):
-            ids = r.body["query"]["ids"]["values"]
-            hits = [
-                {"_index": BACKING, "_id": i, **({} if r.body.get("_source") is False else {"_source": self.docs[i]})}
-                for i in ids
-                if i in self.docs
-            ]
-            return 200, search_body(hits)
+            return 200, search_body(self._ids_hits(r.body))
         if "/_doc/" in r.path and "-state" in r.path:
             key = _unquote(r.path.rsplit("/", 1)[-1])
             if r.method == "GET":
@@ -96,40 +193,89 @@ class FakeElasticsearch:
             self.alerts.append(r.body)
             return 201, {**doc_result(f"alert-{len(self.alerts)}", "created", r.path.split("/")[1]), "status": 201}
         if r.path.endswith("/_refresh"):
+            self.refresh()
             return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}
         if r.method == "PUT" and ("/_index_template/" in r.path or "/_lifecycle" in r.path):
             return 200, {"acknowledged": True}
         if r.method == "PUT" and r.path.startswith("/_data_stream/"):
+            self.stream(r.path.split("/")[2])
             return 200, {"acknowledged": True}
         if r.method == "PUT":
             return 200, {"acknowledged": True, "shards_acknowledged": True, "index": r.path.strip("/")}
         return 404, {"error": {"type": "unsupported_in_fake", "reason": f"{r.method} {r.path}"}, "status": 404}
 
-    def bulk(self, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    def _ids_hits(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """An `ids` search: every copy visible as of the last refresh, in every backing index."""
+        wanted = body["query"]["ids"]["values"]
+        hits = []
+        for stream in self.streams.values():
+            for index in stream.backing:
+                for post_id in wanted:
+                    doc = stream.visible[index].get(post_id)
+                    if doc is None:
+                        continue
+                    hit: dict[str, Any] = {"_index": index, "_id": post_id}
+                    if body.get("seq_no_primary_term"):
+                        hit.update(_seq_no=doc.seq_no, _primary_term=doc.primary_term)
+                    if body.get("_source") is not False:
+                        hit["_source"] = doc.source
+                    hits.append(hit)
+        return hits
+
+    def bulk(self, lines: list[dict[str, Any]], refresh: str | None = None) -> dict[str, Any]:
         items = []
         for action, source in zip(lines[::2], lines[1::2], strict=True):
             op, meta = next(iter(action.items()))
-            post_id = meta["_id"]
-            if op == "create" and post_id in self.docs:
-                items.append(
-                    {
-                        op: {
-                            "_index": BACKING,
-                            "_id": post_id,
-                            "status": 409,
-                            "error": {
-                                "type": "version_conflict_engine_exception",
-                                "reason": f"[{post_id}]: version conflict, document already exists",
-                            },
-                        }
-                    }
-                )
-                continue
-            result = "updated" if post_id in self.docs else "created"
-            self.docs[post_id] = source
-            items.append({op: {**doc_result(post_id, result, BACKING), "status": 201 if result == "created" else 200}})
+            items.append({op: self._write(op, meta, source)})
+        if self.auto_refresh or refresh in ("true", "wait_for", ""):
+            self.refresh()
         errors = any("error" in next(iter(i.values())) for i in items)
         return {"took": 1, "errors": errors, "items": items}
+
+    def _write(self, op: str, meta: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
+        target, post_id = meta["_index"], meta["_id"]
+        stream = self.streams.get(target)
+        owner = self._owner(target)
+        if stream is not None and op == "create":
+            index = stream.write_index
+            if post_id in stream.live[index]:
+                return _conflict(index, post_id, "document already exists")
+            stream.live[index][post_id] = doc = self._next(source)
+            return _written(index, post_id, doc, "created")
+        if stream is not None:
+            return _refused(
+                target,
+                post_id,
+                f"only write ops with an op_type of create are allowed in data streams, got [{op}]",
+            )
+        if owner is None:
+            return _refused(target, post_id, f"no such index [{target}]", 404, "index_not_found_exception")
+        if op == "create":
+            return _refused(
+                target,
+                post_id,
+                "index request with op_type=create targeting backing indices is disallowed, "
+                f"target corresponding data stream [{owner.name}] instead",
+            )
+        if_seq_no, if_term = meta.get("if_seq_no"), meta.get("if_primary_term")
+        if if_seq_no is None and if_term is None:
+            return _refused(
+                target,
+                post_id,
+                "index request with op_type=index and no if_primary_term and if_seq_no set targeting backing "
+                f"indices is disallowed, target corresponding data stream [{owner.name}] instead",
+            )
+        current = owner.live[target].get(post_id)
+        if current is None or (current.seq_no, current.primary_term) != (if_seq_no, if_term):
+            required = f"required seqNo [{if_seq_no}], primary term [{if_term}]"
+            found = (
+                f"current document has seqNo [{current.seq_no}] and primary term [{current.primary_term}]"
+                if current
+                else "but no document was found"
+            )
+            return _conflict(target, post_id, f"{required}. {found}")
+        owner.live[target][post_id] = doc = self._next(source)
+        return _written(target, post_id, doc, "updated")
 
     # ------------------------------------------------------------------ server
 
@@ -161,6 +307,30 @@ class FakeElasticsearch:
             if bulk:
                 self.bulk_in_flight -= 1
         return web.Response(status=status, text=json.dumps(payload), headers=HEADERS)
+
+
+def _written(index: str, post_id: str, doc: StoredDoc, result: str) -> dict[str, Any]:
+    return {
+        **doc_result(post_id, result, index),
+        "_seq_no": doc.seq_no,
+        "_primary_term": doc.primary_term,
+        "status": 201 if result == "created" else 200,
+    }
+
+
+def _conflict(index: str, post_id: str, detail: str) -> dict[str, Any]:
+    return {
+        "_index": index,
+        "_id": post_id,
+        "status": 409,
+        "error": {"type": "version_conflict_engine_exception", "reason": f"[{post_id}]: version conflict, {detail}"},
+    }
+
+
+def _refused(
+    index: str, post_id: str, reason: str, status: int = 400, kind: str = "illegal_argument_exception"
+) -> dict[str, Any]:
+    return {"_index": index, "_id": post_id, "status": status, "error": {"type": kind, "reason": reason}}
 
 
 def _unquote(value: str) -> str:

@@ -5,6 +5,7 @@ files in deploy/elasticsearch/ are exactly what the store sends."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,11 @@ from indexer import elastic_requests as req
 from indexer import elastic_schema as schema
 from indexer.elastic_query import compile_query
 from indexer.elastic_requests import Request
+from indexer.elastic_stopwords import LUCENE_PERSIAN, persian_stop_words
 from tests.indexer import es_contract
 from tests.indexer.factory import T0, at, make
 from trendwatch.models import Alert, SeriesQuery
-from trendwatch.query import FOLD_MAPPINGS, parse
+from trendwatch.query import FOLD_MAPPINGS, fold, parse
 
 NAMES = schema.Names("trendwatch")
 DAY = timedelta(days=1)
@@ -59,6 +61,7 @@ def every_request() -> list[tuple[str, Request]]:
         ("alerts index", req.create_index(NAMES.alerts, schema.alerts_index())),
         ("state index", req.create_index(NAMES.state, schema.state_index())),
         ("refresh", req.refresh(NAMES)),
+        ("refresh posts", req.refresh_posts(NAMES)),
         ("locate", req.locate(NAMES, ["mastodon:1", "bluesky:at://x/y"])),
         ("get posts", req.get_posts(NAMES, ["mastodon:1"])),
         ("count, all", req.count(NAMES, None, None)),
@@ -83,7 +86,8 @@ def every_request() -> list[tuple[str, Request]]:
     lines: list[dict[str, Any]] = []
     for post in posts:
         lines += [req.create_line(NAMES, post.id), schema.to_document(post)]
-    lines += [req.index_line(".ds-trendwatch-posts-2026.11.20-000001", "mastodon:1"), schema.to_document(posts[0])]
+    found = req.Location(".ds-trendwatch-posts-2026.11.20-000001", seq_no=41, primary_term=1)
+    lines += [req.index_line(found, "mastodon:1"), schema.to_document(posts[0])]
     out.append(("bulk", req.bulk(lines, None)))
     out.append(("bulk, wait_for", req.bulk(lines, "wait_for")))
     for kind in ("brand", "hashtag", "topic"):
@@ -161,6 +165,61 @@ def test_the_analyser_folds_with_the_query_languages_own_table() -> None:
         left, right = rule.split("=>")
         decoded[left.encode().decode("unicode_escape")] = right.encode().decode("unicode_escape")
     assert decoded == FOLD_MAPPINGS
+
+
+def analyse(analyzer: str, text: str) -> list[str]:
+    """Run `text` through an analyser exactly as defined in the index template the store sends
+    (char filters, tokenizer, token filters); fails on any component it cannot interpret."""
+    analysis = req.put_template(NAMES, None, None, None).body["template"]["settings"]["analysis"]
+    spec = analysis["analyzer"][analyzer]
+    assert spec["type"] == "custom"
+    for name in spec["char_filter"]:
+        char_filter = analysis["char_filter"][name]
+        if char_filter["type"] == "mapping":
+            rules = {}
+            for rule in char_filter["mappings"]:
+                left, right = (side.encode().decode("unicode_escape") for side in rule.split("=>"))
+                assert len(left) == 1, rule
+                rules[left] = right
+            text = "".join(rules.get(ch, ch) for ch in text)
+        else:
+            assert char_filter == {"type": "pattern_replace", "pattern": "\\p{Mn}", "replacement": ""}
+            text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    assert analysis["tokenizer"][spec["tokenizer"]] == {"type": "pattern", "pattern": "[^\\p{L}\\p{N}_]+"}
+    tokens = "".join(ch if unicodedata.category(ch)[0] in "LN" or ch == "_" else " " for ch in text).split()
+    for name in spec["filter"]:
+        if name == "lowercase":
+            tokens = [t.lower() for t in tokens]
+            continue
+        token_filter = analysis["filter"][name]
+        assert token_filter["type"] == "stop", f"{name}: cannot interpret {token_filter}"
+        stop = token_filter["stopwords"]
+        assert isinstance(stop, list), f"{name}: a named list ({stop}) is Lucene's, not folded like our text"
+        tokens = [t for t in tokens if t not in set(stop)]
+    return tokens
+
+
+@pytest.mark.parametrize("word", ["آن", "آنها", "آیا", "دیگر", "کجا", "برای", "می", "اين", "ديگر", "كه"])
+def test_persian_stop_words_are_dropped_by_the_analyser_we_send(word: str) -> None:
+    """Spelt with Farsi or Arabic yeh and kaf, with or without madda: `text.fa` drops it."""
+    assert analyse("tw_text", word)  # the searchable field keeps every word
+    assert analyse("tw_persian", word) == []
+
+
+def test_the_persian_analyser_keeps_the_other_words() -> None:
+    text = "آیا دیجی‌کالا سفارش را برای من فرستاد؟"
+    assert analyse("tw_text", text) == ["ایا", "دیجی", "کالا", "سفارش", "را", "برای", "من", "فرستاد"]
+    assert analyse("tw_persian", text) == ["دیجی", "کالا", "سفارش", "فرستاد"]
+
+
+def test_the_persian_stop_list_is_lucenes_folded_like_our_text() -> None:
+    folded = persian_stop_words()
+    assert len(LUCENE_PERSIAN) == 308
+    assert set(folded) == {fold(word) for word in LUCENE_PERSIAN}
+    assert "ايا" in LUCENE_PERSIAN  # Lucene spells it with Arabic yeh ...
+    assert "ایا" in folded  # ... we fold it to Farsi yeh
+    assert fold("آیا") not in LUCENE_PERSIAN  # why `_persian_` could not match our folded tokens
+    assert all(analyse("tw_text", word) == [word] for word in folded)  # each is one token as we split text
 
 
 def test_documents_follow_the_shared_shape_and_round_trip() -> None:

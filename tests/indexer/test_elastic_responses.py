@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from indexer import elastic_responses as res
+from indexer.elastic_requests import Location
 from indexer.elastic_schema import to_document
 from tests.indexer import es_contract
 from tests.indexer.factory import T0, at, make
@@ -86,21 +87,36 @@ def test_bulk_items_are_sorted_by_what_to_do_next() -> None:
                 item("index", 503, "x:5", ("unavailable_shards_exception", "primary shard is not active")),
                 item("create", 400, "x:6", ("document_parsing_exception", "failed to parse field [sentiment]")),
                 item(
-                    "index", 409, "x:7", ("version_conflict_engine_exception", "an index op conflict is not a create")
+                    "index",
+                    409,
+                    "x:7",
+                    (
+                        "version_conflict_engine_exception",
+                        "[x:7]: version conflict, required seqNo [3], primary term [1]. current document has seqNo "
+                        "[5] and primary term [1]",
+                    ),
                 ),
             ],
         },
     )
     outcome = res.read_bulk(body)
     assert (outcome.created, outcome.updated) == (1, 1)
-    assert [f.post_id for f in outcome.conflicts] == ["x:3"]
+    assert [f.post_id for f in outcome.conflicts] == ["x:3", "x:7"]  # exists already / changed since looked up
     assert outcome.conflicts[0].index == ".ds-tw-posts-000001"
     assert [f.post_id for f in outcome.retry] == ["x:4", "x:5"]
-    assert [(f.post_id, f.kind) for f in outcome.rejected] == [
-        ("x:6", "document_parsing_exception"),
-        ("x:7", "version_conflict_engine_exception"),
-    ]
+    assert [(f.post_id, f.kind) for f in outcome.rejected] == [("x:6", "document_parsing_exception")]
     assert outcome.rejected[0].reason == "failed to parse field [sentiment]"
+
+
+def test_located_posts_carry_their_backing_index_and_version() -> None:
+    hits = [
+        {"_index": ".ds-tw-posts-2026.11.20-000001", "_id": "x:1", "_seq_no": 7, "_primary_term": 2},
+        {"_index": ".ds-tw-posts-2026.11.27-000002", "_id": "x:2", "_seq_no": 0, "_primary_term": 1},
+        {"_index": ".ds-tw-posts-2026.11.20-000001", "_id": "x:2", "_seq_no": 3, "_primary_term": 1},
+    ]
+    where = res.located(search(hits=hits))
+    assert where["x:1"] == Location(".ds-tw-posts-2026.11.20-000001", 7, 2)
+    assert where["x:2"] == Location(".ds-tw-posts-2026.11.27-000002", 0, 1)  # copies: the newest is updated
 
 
 # --------------------------------------------------------------------------- partial answers

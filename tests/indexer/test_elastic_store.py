@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from structlog.testing import capture_logs
 
 from indexer.elastic import ElasticStore
 from indexer.elastic_schema import TEMPLATE_VERSION
@@ -122,23 +123,138 @@ async def test_an_unreachable_cluster_is_a_clear_error() -> None:
 
 async def test_upsert_creates_then_updates_in_place(store: ElasticStore, cluster: FakeElasticsearch) -> None:
     assert await store.upsert([make(1, likes=1), make(2)]) == UpsertResult(inserted=2, updated=0)
+    stored = cluster.stream().live[BACKING]["mastodon:1"]
     assert await store.upsert([make(1, likes=9)]) == UpsertResult(inserted=0, updated=1)
     first, second = cluster.bulks()
     assert [next(iter(line)) for line in first.body[::2]] == ["create", "create"]
-    assert second.body[0] == {"index": {"_index": BACKING, "_id": "mastodon:1"}}  # the backing index holding it
+    assert second.body[0] == {  # the backing index holding it, conditional on the version found there
+        "index": {"_index": BACKING, "_id": "mastodon:1", "if_seq_no": stored.seq_no, "if_primary_term": 1}
+    }
     assert cluster.docs["mastodon:1"]["engagement"]["likes"] == 9
+    assert cluster.copies("mastodon:1") == [BACKING]
+    assert await store.get_states("rejected:") == {}
     assert_all_valid(cluster)
 
 
-async def test_a_create_that_collides_is_sent_again_as_an_update(
+async def test_re_ingest_updates_engagement_every_time_and_keeps_nothing_rejected(
     store: ElasticStore, cluster: FakeElasticsearch
 ) -> None:
-    cluster.docs["mastodon:1"] = {"id": "mastodon:1"}  # written, but not yet visible to the lookup
-    cluster.on("POST", "/tw-posts/_search", lambda r: (200, search_body([])))
+    await store.upsert([make(1, likes=1)])
+    for likes in (2, 3, 4):
+        assert await store.upsert([make(1, likes=likes)]) == UpsertResult(inserted=0, updated=1)
+        assert cluster.docs["mastodon:1"]["engagement"]["likes"] == likes
+    assert cluster.copies("mastodon:1") == [BACKING]
+    assert await store.get_states("rejected:") == {}
+    assert cluster.state == {}
+
+
+async def test_the_fake_refuses_an_unconditional_index_into_a_backing_index_as_elasticsearch_does(
+    store: ElasticStore, cluster: FakeElasticsearch
+) -> None:
+    """A data stream is append-only: an `index` into a backing index needs if_seq_no and
+    if_primary_term (Elasticsearch's TransportBulkAction.prohibitAppendWritesInBackingIndices)."""
+    await store.upsert([make(1, likes=1)])
+    doc = cluster.docs["mastodon:1"]
+    body = cluster.bulk(
+        [
+            {"index": {"_index": BACKING, "_id": "mastodon:1"}},
+            doc,
+            {"create": {"_index": BACKING, "_id": "mastodon:2"}},
+            doc,
+            {"index": {"_index": "tw-posts", "_id": "mastodon:3"}},
+            doc,
+        ]
+    )
+    assert body["errors"] is True
+    unconditional, create_in_backing, index_into_stream = (item[next(iter(item))] for item in body["items"])
+    assert unconditional["status"] == 400
+    assert unconditional["error"] == {
+        "type": "illegal_argument_exception",
+        "reason": "index request with op_type=index and no if_primary_term and if_seq_no set targeting backing "
+        "indices is disallowed, target corresponding data stream [tw-posts] instead",
+    }
+    assert create_in_backing["status"] == 400
+    assert create_in_backing["error"]["reason"] == (
+        "index request with op_type=create targeting backing indices is disallowed, "
+        "target corresponding data stream [tw-posts] instead"
+    )
+    assert index_into_stream["status"] == 400
+    assert (
+        "only write ops with an op_type of create are allowed in data streams" in index_into_stream["error"]["reason"]
+    )
+    stale = cluster.bulk(
+        [{"index": {"_index": BACKING, "_id": "mastodon:1", "if_seq_no": 0, "if_primary_term": 1}}, doc]
+    )
+    assert stale["items"][0]["index"]["status"] == 409
+    assert stale["items"][0]["index"]["error"]["type"] == "version_conflict_engine_exception"
+    assert set(cluster.docs) == {"mastodon:1"}
+
+
+async def test_a_create_that_collides_is_looked_up_again_and_sent_as_an_update(
+    store: ElasticStore, cluster: FakeElasticsearch
+) -> None:
+    raced = {"done": False}
+
+    def another_writer(r: Received) -> tuple[int | None, Any]:
+        if not raced["done"]:  # it writes the post between our lookup and our bulk, unrefreshed
+            raced["done"] = True
+            cluster.put("mastodon:1", {"id": "mastodon:1"}, refreshed=False)
+        return None, None
+
+    cluster.on("POST", "/_bulk", another_writer)
     assert await store.upsert([make(1, likes=5)]) == UpsertResult(inserted=0, updated=1)
     first, second = cluster.bulks()
     assert first.body[0] == {"create": {"_index": "tw-posts", "_id": "mastodon:1"}}
-    assert second.body[0] == {"index": {"_index": BACKING, "_id": "mastodon:1"}}
+    assert second.body[0]["index"]["_index"] == BACKING
+    assert "if_seq_no" in second.body[0]["index"]
+    assert cluster.docs["mastodon:1"]["engagement"]["likes"] == 5
+    assert cluster.copies("mastodon:1") == [BACKING]
+    assert_all_valid(cluster)
+
+
+async def test_an_update_of_a_version_changed_since_the_lookup_is_looked_up_again(
+    store: ElasticStore, cluster: FakeElasticsearch
+) -> None:
+    await store.upsert([make(1, likes=1)])
+    cluster.auto_refresh = False  # searches keep showing the version they saw until a refresh
+    raced = {"done": False}
+
+    def another_writer(r: Received) -> tuple[int | None, Any]:
+        if not raced["done"]:  # a newer version lands after our lookup, not yet refreshed
+            raced["done"] = True
+            cluster.put("mastodon:1", cluster.docs["mastodon:1"], refreshed=False)
+        return None, None
+
+    cluster.on("POST", "/_bulk", another_writer)
+    assert await store.upsert([make(1, likes=7)]) == UpsertResult(inserted=0, updated=1)
+    refused, accepted = cluster.bulks()[1:]
+    assert refused.body[0]["index"]["if_seq_no"] < accepted.body[0]["index"]["if_seq_no"]
+    assert cluster.docs["mastodon:1"]["engagement"]["likes"] == 7
+    assert await store.get_states("rejected:") == {}
+
+
+async def test_a_post_written_just_before_a_rollover_is_updated_not_duplicated(
+    store: ElasticStore, cluster: FakeElasticsearch
+) -> None:
+    """The write goes to backing index 1, the data stream rolls over, and the post comes again
+    before index 1 is refreshed: a search cannot see it, and a create would land a second copy
+    in index 2 (a create only collides within the write index)."""
+    cluster.auto_refresh = False
+    await store.upsert([make(1, likes=1)])
+    assert "mastodon:1" not in cluster.stream().visible[BACKING]  # written, not yet searchable
+    second = cluster.rollover()
+    assert await store.upsert([make(1, likes=4)]) == UpsertResult(inserted=0, updated=1)
+    assert cluster.copies("mastodon:1") == [BACKING]
+    assert cluster.stream().live[second] == {}
+    assert cluster.docs["mastodon:1"]["engagement"]["likes"] == 4
+    assert_all_valid(cluster)
+
+
+async def test_a_batch_of_searchable_posts_costs_no_refresh(store: ElasticStore, cluster: FakeElasticsearch) -> None:
+    await store.upsert([make(1), make(2)])
+    refreshes = sum(r.path.endswith("/_refresh") for r in cluster.received)
+    await store.upsert([make(1, likes=3), make(2, likes=3)])
+    assert sum(r.path.endswith("/_refresh") for r in cluster.received) == refreshes
 
 
 async def test_a_rejected_bulk_request_is_retried_with_backoff(store: ElasticStore, cluster: FakeElasticsearch) -> None:
@@ -228,8 +344,16 @@ async def test_a_document_refused_for_good_is_logged_counted_and_kept(
 
 
 async def test_retries_run_out_into_an_error_and_nothing_is_acknowledged(
-    store: ElasticStore, cluster: FakeElasticsearch
+    store: ElasticStore, cluster: FakeElasticsearch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    pauses: list[int] = []
+    pause = store._pause
+
+    async def counted(attempt: int) -> None:
+        pauses.append(attempt)
+        await pause(attempt)
+
+    monkeypatch.setattr(store, "_pause", counted)
     cluster.on(
         "POST",
         "/_bulk",
@@ -238,6 +362,35 @@ async def test_retries_run_out_into_an_error_and_nothing_is_acknowledged(
     with pytest.raises(StoreError, match=r"did not accept 1 posts after 3 retries \(last: .*shard is not active"):
         await store.upsert([make(1)])
     assert len(cluster.bulks()) == 4
+    assert pauses == [0, 1, 2]  # a backoff before each retry, none after the last attempt
+
+
+async def test_posts_refused_for_good_are_kept_even_when_the_retries_of_others_run_out(
+    store: ElasticStore, cluster: FakeElasticsearch
+) -> None:
+    def refuse(r: Received) -> tuple[int | None, Any]:
+        items = []
+        for action in r.body[::2]:
+            post_id = action["create"]["_id"]
+            if post_id == "mastodon:2":
+                error = {"type": "document_parsing_exception", "reason": "failed to parse field [sentiment]"}
+                items.append({"create": {"_index": BACKING, "_id": post_id, "status": 400, "error": error}})
+            else:
+                error = {"type": "es_rejected_execution_exception", "reason": "queue full"}
+                items.append({"create": {"_index": BACKING, "_id": post_id, "status": 429, "error": error}})
+        return 200, {"took": 1, "errors": True, "items": items}
+
+    cluster.on("POST", "/_bulk", refuse)
+    with capture_logs() as logs, pytest.raises(StoreError, match=r"did not accept 1 posts after 3 retries"):
+        await store.upsert([make(1), make(2, "the poisoned one")])
+    assert [len(b.body) // 2 for b in cluster.bulks()] == [2, 1, 1, 1]  # the refused one is not sent again
+    cluster.overrides.clear()
+    kept = await store.get_states("rejected:")
+    assert list(kept) == ["rejected:mastodon:2"]
+    assert kept["rejected:mastodon:2"]["reason"] == "document_parsing_exception: failed to parse field [sentiment]"
+    assert kept["rejected:mastodon:2"]["document"]["text"] == "the poisoned one"
+    rejected = [e for e in logs if e["event"] == "post rejected by Elasticsearch; kept for retry"]
+    assert [(e["post_id"], e["status"]) for e in rejected] == [("mastodon:2", 400)]
 
 
 async def test_a_slow_cluster_times_out_and_is_retried(cluster: FakeElasticsearch) -> None:
