@@ -9,7 +9,8 @@ written once here instead of in every poller:
   bucket: `per_host_rate` requests per second with bursts of `per_host_burst`), slows down or
   waits when a platform's rate-limit headers say the budget is nearly spent (`X-RateLimit-*`,
   `X-Rate-Limit-*`, `RateLimit-*`), and retries 429, 5xx, timeouts, dropped connections and
-  truncated bodies with exponential backoff and jitter, honouring `Retry-After`.
+  truncated bodies with exponential backoff and jitter, honouring `Retry-After`; before each
+  attempt it calls the `on_attempt` hook given to `fetch` (how metered APIs pay for every call).
 
 A wait longer than `http.max_backoff` is not slept through: the middleware gives the response
 back (or, when the host is already known to be blocked, raises `RateLimited` without sending),
@@ -30,7 +31,8 @@ import email.utils
 import random
 import re
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +60,8 @@ RETRY_ERRORS: tuple[type[BaseException], ...] = (
 )
 _LINK = re.compile(r'<(?P<url>[^>]*)>[^,<]*?;\s*rel="?(?P<rel>[^";,]+(?: [^";,]+)*)"?')
 _RATE_PREFIXES = ("x-ratelimit-", "x-rate-limit-", "ratelimit-")
+#: `fetch(on_attempt=)` of the request under way, for the middleware to call before each attempt.
+_ON_ATTEMPT: ContextVar[Callable[[], None] | None] = ContextVar("trendwatch_http_on_attempt", default=None)
 
 
 def create_session(config: HttpConfig, **kwargs: Any) -> aiohttp.ClientSession:
@@ -242,8 +246,11 @@ class PoliteMiddleware:
         url = request.url
         key = f"{url.host}:{url.port}"
         attempt = 0
+        on_attempt = _ON_ATTEMPT.get()
         while True:
             await self.limiter.acquire(key)
+            if on_attempt is not None:
+                on_attempt()  # may raise (a spent quota): nothing is sent
             try:
                 async with asyncio.timeout(self.timeout):
                     response = await handler(request)
@@ -373,13 +380,18 @@ async def fetch(
     data: Any = None,
     expect: Collection[int] = (200,),
     credential: str | None = None,
+    on_attempt: Callable[[], None] | None = None,
 ) -> Fetched:
     """One request through the polite session; a `Fetched` for an expected status, else a `SourceError`.
 
     `credential` names what to fix when the platform answers 401/403 (for example "the reddit
-    source's client_id/client_secret"); it is a name, never the secret itself.
+    source's client_id/client_secret"); it is a name, never the secret itself. `on_attempt` is
+    called before every attempt the middleware sends, retries included: a platform that bills
+    failed calls too (YouTube) pays for each there, and an exception it raises (a spent quota)
+    ends the request without sending.
     """
     where = safe_url(url)
+    attempt_hook = _ON_ATTEMPT.set(on_attempt)
     try:
         async with session.request(
             method, url, params=_clean(params), headers=headers, json=json, data=data
@@ -396,6 +408,8 @@ async def fetch(
         raise SourceError(f"{method} {where}: cannot connect ({type(exc).__name__})", reason="connection") from None
     except aiohttp.ClientError as exc:
         raise SourceError(f"{method} {where}: {type(exc).__name__}", reason="client_error") from None
+    finally:
+        _ON_ATTEMPT.reset(attempt_hook)
     if fetched.status in expect:
         return fetched
     raise status_error(fetched, credential=credential)
