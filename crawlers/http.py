@@ -27,14 +27,14 @@ or raises the kernel's `SourceError` subclasses with a stable metrics `reason`: 
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import math
 import random
 import re
 import time
 from collections.abc import Callable, Collection, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -44,6 +44,7 @@ from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from crawlers.waits import reset_seconds, retry_after_seconds
 from trendwatch.config import HttpConfig
 from trendwatch.errors import AuthError, BadPayload, RateLimited, SourceError, SourceGone
 from trendwatch.metrics import SOURCE_REQUESTS
@@ -161,8 +162,8 @@ class HostLimiter:
 def rate_limit_window(headers: Mapping[str, str], now: datetime | None = None) -> tuple[float, float] | None:
     """(requests remaining, seconds until the window resets) from a platform's headers, if given.
 
-    Reset values come as an ISO timestamp (Mastodon), epoch seconds (X, Bluesky) or seconds
-    from now (Reddit, the IETF draft); all three are understood.
+    The reset is read by `crawlers.waits.reset_seconds` (ISO timestamp, epoch seconds or seconds
+    from now; finite, at most a day).
     """
     lowered = {k.lower(): v for k, v in headers.items()}
     for prefix in _RATE_PREFIXES:
@@ -174,46 +175,11 @@ def rate_limit_window(headers: Mapping[str, str], now: datetime | None = None) -
             remaining = float(remaining_text.split(",")[0].strip())
         except ValueError:
             return None
-        reset_in = _seconds_until(reset_text.strip(), now or datetime.now(UTC))
-        if reset_in is None:
+        reset_in = reset_seconds(reset_text, now)
+        if reset_in is None or not math.isfinite(remaining):
             return None
-        return remaining, max(0.0, reset_in)
+        return remaining, reset_in
     return None
-
-
-def _seconds_until(value: str, now: datetime) -> float | None:
-    try:
-        number = float(value)
-    except ValueError:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return (moment - now).total_seconds()
-    if number > 1e9:  # an epoch timestamp, not a delta
-        return number - now.timestamp()
-    return number
-
-
-def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
-    """Seconds a `Retry-After` header asks for (delta seconds or an HTTP date), if present."""
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 # --------------------------------------------------------------------------- the middleware
@@ -272,7 +238,7 @@ class PoliteMiddleware:
             self.limiter.observe(key, response.headers)
             if response.status not in RETRY_STATUSES:
                 return response
-            asked = retry_after(response.headers)
+            asked = retry_after_seconds(response.headers.get("Retry-After"))
             if asked is not None:
                 self.limiter.block(key, asked)
             if attempt >= self.retries or (asked is not None and asked > self.max_backoff):
@@ -424,7 +390,7 @@ def status_error(fetched: Fetched, *, credential: str | None = None) -> SourceEr
     if status in (404, 410):
         return SourceGone(f"{where} is gone (HTTP {status}): check the configured name or URL", reason=reason)
     if status == 429 or (status == 503 and "Retry-After" in fetched.headers):
-        wait = retry_after(fetched.headers)
+        wait = retry_after_seconds(fetched.headers.get("Retry-After"))
         window = rate_limit_window(fetched.headers)
         if wait is None and window is not None:
             wait = window[1]

@@ -21,7 +21,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.response import response_status_message
 
-from crawlers.spiders.problems import retry_after_seconds
+from crawlers.waits import retry_after_seconds
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
