@@ -93,6 +93,10 @@ class _Host:
     blocked_until: float = 0.0
     paced_interval: float = 0.0
     paced_until: float = 0.0
+    #: While paced (until `paced_until`): the requests the platform said remain in its window,
+    #: and how many of them are not yet reserved.
+    paced_remaining: int = 0
+    paced_left: int = 0
 
 
 @dataclass(slots=True)
@@ -126,12 +130,20 @@ class HostLimiter:
                 reason="rate_limited",
             )
         interval = 1.0 / self.rate
-        if now < host.paced_until:
+        burst = self.burst
+        paced = now < host.paced_until
+        if paced:
+            # Paced by the platform's headers: no more at once than remain in its window.
             interval = max(interval, host.paced_interval)
-        tolerance = interval * (self.burst - 1)
+            burst = min(burst, host.paced_remaining)
+        tolerance = interval * max(0, burst - 1)
         tat = max(host.tat, now, host.blocked_until)
         wait = max(0.0, tat - tolerance - now, host.blocked_until - now)
         host.tat = tat + interval
+        if paced:
+            host.paced_left -= 1
+            if host.paced_left < 1:  # every slot the window had left is reserved: wait for its reset
+                host.blocked_until = max(host.blocked_until, host.paced_until)
         return wait
 
     async def acquire(self, key: str) -> None:
@@ -146,7 +158,8 @@ class HostLimiter:
 
     def observe(self, key: str, headers: Mapping[str, str]) -> None:
         """Honour `X-RateLimit-Remaining`/`-Reset` (and the `X-Rate-Limit-*`, `RateLimit-*` spellings):
-        with nothing left, wait for the reset; otherwise spread what is left over the window."""
+        with nothing left, wait for the reset; otherwise spread what is left over the window (see
+        `delay`: bursts no larger than what remains, each reservation counted against it)."""
         window = rate_limit_window(headers)
         if window is None:
             return
@@ -157,6 +170,7 @@ class HostLimiter:
         host = self._host(key)
         host.paced_interval = reset_in / remaining
         host.paced_until = self.clock() + reset_in
+        host.paced_remaining = host.paced_left = int(remaining)
 
 
 def rate_limit_window(headers: Mapping[str, str], now: datetime | None = None) -> tuple[float, float] | None:

@@ -53,6 +53,28 @@ def test_gcra_allows_a_burst_then_spaces_requests() -> None:
     assert limiter.delay("other:80") == 0.0  # hosts are independent
 
 
+def test_paced_by_rate_limit_headers_no_more_go_at_once_than_remain() -> None:
+    """The bug: with 3 requests left in a 300 s window the burst tolerance still let 4 go at once."""
+    now = [100.0]
+    limiter = HostLimiter(rate=1000.0, burst=5, max_wait=600, clock=lambda: now[0])
+    limiter.observe("h:80", {"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "300"})
+    waits = [limiter.delay("h:80") for _ in range(5)]
+    assert waits[:3] == [0.0, 0.0, 0.0]  # what remains may go at once
+    assert waits[3:] == [pytest.approx(300), pytest.approx(300)]  # then nothing before the reset
+
+
+def test_a_spent_window_longer_than_max_wait_refuses_at_once() -> None:
+    now = [100.0]
+    limiter = HostLimiter(rate=1000.0, burst=5, max_wait=60, clock=lambda: now[0])
+    limiter.observe("h:80", {"X-RateLimit-Remaining": "2", "X-RateLimit-Reset": "300"})
+    assert [limiter.delay("h:80") for _ in range(2)] == [0.0, 0.0]
+    with pytest.raises(RateLimited) as caught:
+        limiter.delay("h:80")
+    assert caught.value.retry_after == pytest.approx(300)
+    now[0] += 301  # the window has reset
+    assert limiter.delay("h:80") == 0.0
+
+
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
     mw = PoliteMiddleware(fast_http(backoff=timedelta(seconds=1), max_backoff=timedelta(seconds=10)))
     mw._rng = random.Random(7)
