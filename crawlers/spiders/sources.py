@@ -35,7 +35,7 @@ from crawlers.spiders.child import CHILD, SpiderProcess
 from crawlers.spiders.items import Article, ChannelPage, Event, Passed, Problem, Summary
 from crawlers.spiders.options import SpiderOptions, TelegramOptions, WebsiteOptions
 from crawlers.spiders.protocol import CrawlSpec
-from crawlers.spiders.values import parse_iso_time
+from crawlers.values import parse_iso_time
 from trendwatch.config import HttpConfig
 from trendwatch.errors import BadPayload, DropPost, NotConfigured, RateLimited, SourceError, SourceGone
 from trendwatch.metrics import POSTS_DROPPED, POSTS_FETCHED, SOURCE_ERRORS, SOURCE_REQUESTS

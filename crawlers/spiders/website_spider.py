@@ -30,8 +30,8 @@ from crawlers.spiders import problems
 from crawlers.spiders.items import Article, Passed, Problem
 from crawlers.spiders.options import SiteOptions, WebsiteOptions
 from crawlers.spiders.selectors import node_text, select
-from crawlers.spiders.values import parse_iso_time
 from crawlers.spiders.website import clean_url, extract, parse_site_time
+from crawlers.values import parse_iso_time
 from trendwatch.timeutil import utcnow
 
 MAX_SITEMAP_DEPTH = 3
