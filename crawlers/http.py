@@ -9,7 +9,8 @@ written once here instead of in every poller:
   bucket: `per_host_rate` requests per second with bursts of `per_host_burst`), slows down or
   waits when a platform's rate-limit headers say the budget is nearly spent (`X-RateLimit-*`,
   `X-Rate-Limit-*`, `RateLimit-*`), and retries 429, 5xx, timeouts, dropped connections and
-  truncated bodies with exponential backoff and jitter, honouring `Retry-After`.
+  truncated bodies with exponential backoff and jitter, honouring `Retry-After`; before each
+  attempt it calls the `on_attempt` hook given to `fetch` (how metered APIs pay for every call).
 
 A wait longer than `http.max_backoff` is not slept through: the middleware gives the response
 back (or, when the host is already known to be blocked, raises `RateLimited` without sending),
@@ -26,13 +27,14 @@ or raises the kernel's `SourceError` subclasses with a stable metrics `reason`: 
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import math
 import random
 import re
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -42,6 +44,7 @@ from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from crawlers.waits import reset_seconds, retry_after_seconds
 from trendwatch.config import HttpConfig
 from trendwatch.errors import AuthError, BadPayload, RateLimited, SourceError, SourceGone
 from trendwatch.metrics import SOURCE_REQUESTS
@@ -58,6 +61,8 @@ RETRY_ERRORS: tuple[type[BaseException], ...] = (
 )
 _LINK = re.compile(r'<(?P<url>[^>]*)>[^,<]*?;\s*rel="?(?P<rel>[^";,]+(?: [^";,]+)*)"?')
 _RATE_PREFIXES = ("x-ratelimit-", "x-rate-limit-", "ratelimit-")
+#: `fetch(on_attempt=)` of the request under way, for the middleware to call before each attempt.
+_ON_ATTEMPT: ContextVar[Callable[[], None] | None] = ContextVar("trendwatch_http_on_attempt", default=None)
 
 
 def create_session(config: HttpConfig, **kwargs: Any) -> aiohttp.ClientSession:
@@ -88,6 +93,10 @@ class _Host:
     blocked_until: float = 0.0
     paced_interval: float = 0.0
     paced_until: float = 0.0
+    #: While paced (until `paced_until`): the requests the platform said remain in its window,
+    #: and how many of them are not yet reserved.
+    paced_remaining: int = 0
+    paced_left: int = 0
 
 
 @dataclass(slots=True)
@@ -121,12 +130,20 @@ class HostLimiter:
                 reason="rate_limited",
             )
         interval = 1.0 / self.rate
-        if now < host.paced_until:
+        burst = self.burst
+        paced = now < host.paced_until
+        if paced:
+            # Paced by the platform's headers: no more at once than remain in its window.
             interval = max(interval, host.paced_interval)
-        tolerance = interval * (self.burst - 1)
+            burst = min(burst, host.paced_remaining)
+        tolerance = interval * max(0, burst - 1)
         tat = max(host.tat, now, host.blocked_until)
         wait = max(0.0, tat - tolerance - now, host.blocked_until - now)
         host.tat = tat + interval
+        if paced:
+            host.paced_left -= 1
+            if host.paced_left < 1:  # every slot the window had left is reserved: wait for its reset
+                host.blocked_until = max(host.blocked_until, host.paced_until)
         return wait
 
     async def acquire(self, key: str) -> None:
@@ -141,7 +158,8 @@ class HostLimiter:
 
     def observe(self, key: str, headers: Mapping[str, str]) -> None:
         """Honour `X-RateLimit-Remaining`/`-Reset` (and the `X-Rate-Limit-*`, `RateLimit-*` spellings):
-        with nothing left, wait for the reset; otherwise spread what is left over the window."""
+        with nothing left, wait for the reset; otherwise spread what is left over the window (see
+        `delay`: bursts no larger than what remains, each reservation counted against it)."""
         window = rate_limit_window(headers)
         if window is None:
             return
@@ -152,13 +170,14 @@ class HostLimiter:
         host = self._host(key)
         host.paced_interval = reset_in / remaining
         host.paced_until = self.clock() + reset_in
+        host.paced_remaining = host.paced_left = int(remaining)
 
 
 def rate_limit_window(headers: Mapping[str, str], now: datetime | None = None) -> tuple[float, float] | None:
     """(requests remaining, seconds until the window resets) from a platform's headers, if given.
 
-    Reset values come as an ISO timestamp (Mastodon), epoch seconds (X, Bluesky) or seconds
-    from now (Reddit, the IETF draft); all three are understood.
+    The reset is read by `crawlers.waits.reset_seconds` (ISO timestamp, epoch seconds or seconds
+    from now; finite, at most a day).
     """
     lowered = {k.lower(): v for k, v in headers.items()}
     for prefix in _RATE_PREFIXES:
@@ -170,46 +189,11 @@ def rate_limit_window(headers: Mapping[str, str], now: datetime | None = None) -
             remaining = float(remaining_text.split(",")[0].strip())
         except ValueError:
             return None
-        reset_in = _seconds_until(reset_text.strip(), now or datetime.now(UTC))
-        if reset_in is None:
+        reset_in = reset_seconds(reset_text, now)
+        if reset_in is None or not math.isfinite(remaining):
             return None
-        return remaining, max(0.0, reset_in)
+        return remaining, reset_in
     return None
-
-
-def _seconds_until(value: str, now: datetime) -> float | None:
-    try:
-        number = float(value)
-    except ValueError:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return (moment - now).total_seconds()
-    if number > 1e9:  # an epoch timestamp, not a delta
-        return number - now.timestamp()
-    return number
-
-
-def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
-    """Seconds a `Retry-After` header asks for (delta seconds or an HTTP date), if present."""
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
 # --------------------------------------------------------------------------- the middleware
@@ -242,8 +226,11 @@ class PoliteMiddleware:
         url = request.url
         key = f"{url.host}:{url.port}"
         attempt = 0
+        on_attempt = _ON_ATTEMPT.get()
         while True:
             await self.limiter.acquire(key)
+            if on_attempt is not None:
+                on_attempt()  # may raise (a spent quota): nothing is sent
             try:
                 async with asyncio.timeout(self.timeout):
                     response = await handler(request)
@@ -265,7 +252,7 @@ class PoliteMiddleware:
             self.limiter.observe(key, response.headers)
             if response.status not in RETRY_STATUSES:
                 return response
-            asked = retry_after(response.headers)
+            asked = retry_after_seconds(response.headers.get("Retry-After"))
             if asked is not None:
                 self.limiter.block(key, asked)
             if attempt >= self.retries or (asked is not None and asked > self.max_backoff):
@@ -373,13 +360,18 @@ async def fetch(
     data: Any = None,
     expect: Collection[int] = (200,),
     credential: str | None = None,
+    on_attempt: Callable[[], None] | None = None,
 ) -> Fetched:
     """One request through the polite session; a `Fetched` for an expected status, else a `SourceError`.
 
     `credential` names what to fix when the platform answers 401/403 (for example "the reddit
-    source's client_id/client_secret"); it is a name, never the secret itself.
+    source's client_id/client_secret"); it is a name, never the secret itself. `on_attempt` is
+    called before every attempt the middleware sends, retries included: a platform that bills
+    failed calls too (YouTube) pays for each there, and an exception it raises (a spent quota)
+    ends the request without sending.
     """
     where = safe_url(url)
+    attempt_hook = _ON_ATTEMPT.set(on_attempt)
     try:
         async with session.request(
             method, url, params=_clean(params), headers=headers, json=json, data=data
@@ -396,6 +388,8 @@ async def fetch(
         raise SourceError(f"{method} {where}: cannot connect ({type(exc).__name__})", reason="connection") from None
     except aiohttp.ClientError as exc:
         raise SourceError(f"{method} {where}: {type(exc).__name__}", reason="client_error") from None
+    finally:
+        _ON_ATTEMPT.reset(attempt_hook)
     if fetched.status in expect:
         return fetched
     raise status_error(fetched, credential=credential)
@@ -410,7 +404,7 @@ def status_error(fetched: Fetched, *, credential: str | None = None) -> SourceEr
     if status in (404, 410):
         return SourceGone(f"{where} is gone (HTTP {status}): check the configured name or URL", reason=reason)
     if status == 429 or (status == 503 and "Retry-After" in fetched.headers):
-        wait = retry_after(fetched.headers)
+        wait = retry_after_seconds(fetched.headers.get("Retry-After"))
         window = rate_limit_window(fetched.headers)
         if wait is None and window is not None:
             wait = window[1]

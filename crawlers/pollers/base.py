@@ -14,7 +14,8 @@ Failures: a query that fails (timeout, 404, 429, a malformed page, ...) is logge
 counted in `SOURCE_ERRORS` by reason while the other queries go on; when every query of the
 round failed, the last failure is raised instead (not counted here: the scheduler counts what it
 catches and backs off, honouring `RateLimited.retry_after`). One bad item is skipped and counted
-by `map_items`; the rest of its page is kept.
+by `map_items`; the rest of its page is kept. A query that ends its round without a new post is
+logged and counted once as `empty_results` (the round itself succeeded).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from trendwatch.timeutil import Duration
 log = structlog.get_logger("crawlers.pollers")
 
 CURSOR_VERSION = 1
+#: The reason a query that found no new post in a round is counted under.
+EMPTY = "empty_results"
 #: Exceptions a mapping of one odd item may raise besides DropPost; anything else is a bug.
 ITEM_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
@@ -140,6 +143,13 @@ class Poller(ABC):
         SOURCE_ERRORS.labels(source=self.name, reason=reason).inc()
         self.log.warning("item skipped", reason=reason, detail=detail[:300], **context)
 
+    def found_nothing(self, query: str) -> None:
+        """Count and log a query that brought no post this round (`empty_results`): not an error
+        of the round, but a query that never finds anything (a misspelt hashtag, a dead feed)
+        shows up on /metrics."""
+        SOURCE_ERRORS.labels(source=self.name, reason=EMPTY).inc()
+        self.log.info("query found nothing new", reason=EMPTY, query=query)
+
     def map_item(self, to_post: Callable[[Any], Post | Sequence[Post]], raw: Any) -> tuple[Post, ...]:
         """`to_post(raw)` as a tuple of posts; an item it rejects is counted, logged and skipped."""
         try:
@@ -203,6 +213,7 @@ class Poller(ABC):
         failures: list[tuple[str, BaseException]] = []
         finished = 0
         yielded: set[str] = set()
+        found: set[str] = set()  # queries that brought at least one post this round
         try:
             while finished < len(tasks):
                 key, item = await queue.get()
@@ -210,7 +221,11 @@ class Poller(ABC):
                     finished += 1
                     if item is not None:
                         failures.append((key, item))
+                    elif key not in found:
+                        self.found_nothing(key)
                     continue
+                if item.posts:
+                    found.add(key)
                 changed = states.get(key) != item.state
                 states[key] = item.state
                 posts = tuple(p for p in item.posts if p.id not in yielded)

@@ -9,9 +9,10 @@ public AppView without a login.
 
 Paging: the platform's `cursor` within a descent; when it stops while pages are still full
 (search serves at most ~10,000 results per query), the source goes on with `until` set to the
-oldest post reached, so a long backfill gets past the ceiling. New posts are asked for with
-`since`. The order is the post's sort time (the earlier of `createdAt` and `indexedAt`, as the
-AppView sorts), ties broken by the post's URI. `RateLimit-*` headers are honoured.
+oldest post reached (the cursors of that query carry its `until` with them), so a long
+backfill gets past the ceiling. New posts are asked for with `since`. The order is the post's
+sort time (the earlier of `createdAt` and `indexedAt`, as the AppView sorts), ties broken by
+the post's URI. `RateLimit-*` headers are honoured.
 """
 
 from __future__ import annotations
@@ -178,10 +179,8 @@ class BlueskySource(TimelinePoller):
             query = {**params, "sort": "latest", "limit": self.options.limit, "lang": self.options.lang}
             since = _iso(window.after[0]) if window.after else (_iso_dt(window.since) if window.since else None)
             query["since"] = since
-            if window.token and window.token != _UNTIL:
-                query["cursor"] = window.token
-            elif window.before is not None:
-                query["until"] = _iso(window.before[0] + 1000)  # `until` is exclusive; ties are filtered
+            paging = _paging(window)
+            query.update(paging)
             fetched = await self._authorized_get("app.bsky.feed.searchPosts", query)
             body = fetched.json()
             posts = optional(body, "posts", kind=list)
@@ -189,7 +188,8 @@ class BlueskySource(TimelinePoller):
                 raise BadPayload(f"{fetched.where} returned no list of posts", reason="unexpected_shape")
             cursor = optional(body, "cursor", kind=str)
             if cursor:
-                return Page(posts, more=bool(posts), token=cursor)
+                until = paging.get("until")
+                return Page(posts, more=bool(posts), token=f"{_ANCHOR}{until} {cursor}" if until else cursor)
             # No cursor: the end of the results, or the ~10k ceiling of one query. Asking once more
             # below the oldest post with `until` tells them apart (it comes back empty at the end).
             return Page(posts, more=bool(posts), token=_UNTIL if posts else None)
@@ -225,6 +225,24 @@ class BlueskySource(TimelinePoller):
 
 
 _UNTIL = "until"  # a token meaning "no platform cursor: page by `until`"
+_ANCHOR = "until@"  # a token "until@<time> <cursor>": the platform's cursor within an `until` query
+
+
+def _paging(window: Window) -> dict[str, str]:
+    """The `cursor` and/or `until` asking for the page below `window`.
+
+    A cursor is only valid with the query that returned it, so one from an `until` query
+    travels with its `until` in the token; without it the search would restart at the newest post.
+    """
+    token = window.token
+    if token and token.startswith(_ANCHOR):
+        until, _, cursor = token.removeprefix(_ANCHOR).partition(" ")
+        return {"until": until, "cursor": cursor}
+    if token and token != _UNTIL:
+        return {"cursor": token}
+    if window.before is not None:
+        return {"until": _iso(window.before[0] + 1000)}  # `until` is exclusive; ties are filtered
+    return {}
 
 
 def _expired(fetched: Fetched) -> bool:

@@ -2,10 +2,12 @@
 cursor so a restart remembers what today already cost.
 
 The day is the platform's accounting day (YouTube resets quotas at midnight Pacific time).
-`check(units)` is called before a request that will cost `units` and raises `QuotaExhausted`
-(a `RateLimited` with `retry_after` = seconds until the next day) when they do not fit;
-`spend(units)` records the cost. Spending is saved with each batch, so after a crash at most the
-requests of the pages not yet committed are forgotten.
+`reserve(units)` is called before a request that may cost `units`: it records them, or raises
+`QuotaExhausted` (a `RateLimited` with `retry_after` = seconds until the next day) when they do
+not fit. Checking and recording are one synchronous step, so queries running side by side cannot
+all pass the check before any of them has paid. `refund(units)` gives back what a request turned
+out not to cost (X bills the posts returned, not the page size asked for). Spending is saved with
+each batch, so after a crash at most the requests of the pages not yet committed are forgotten.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class DailyBudget:
         tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         return (tomorrow - local).total_seconds()
 
-    def check(self, units: int) -> None:
+    def reserve(self, units: int) -> None:
+        """Record `units` as spent, or raise `QuotaExhausted` when they do not fit today."""
         self._roll()
         if self.used + units > self.limit:
             wait = self.seconds_to_reset()
@@ -66,10 +69,12 @@ class DailyBudget:
                 f"it resets in {wait / 3600:.1f} h",
                 retry_after=wait,
             )
-
-    def spend(self, units: int) -> None:
-        self._roll()
         self.used += units
+
+    def refund(self, units: int) -> None:
+        """Give back reserved units a request did not cost (today's only: a new day starts at 0)."""
+        self._roll()
+        self.used = max(0, self.used - units)
 
     def dump(self) -> dict[str, Any]:
         self._roll()

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any, TypeVar
 
+from crawlers.values import parse_count
 from trendwatch.errors import DropPost
 from trendwatch.models import Post
 
@@ -78,17 +79,6 @@ def count(raw: Any, *path: str | int) -> int | None:
     if isinstance(value, str):
         return parse_count(value)
     return None
-
-
-def parse_count(text: str) -> int | None:
-    """ "1,234" -> 1234, "1.2K" -> 1200, "3M" -> 3000000; None when it is not a count."""
-    cleaned = text.strip().replace(",", "").replace("\u066c", "").upper()
-    cleaned = cleaned.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789"))
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMB]?)", cleaned)
-    if not match:
-        return None
-    scale = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}[match.group(2)]
-    return round(float(match.group(1)) * scale)
 
 
 def timestamp(value: Any, what: str = "created_at") -> datetime:

@@ -92,7 +92,6 @@ class _FeedState:
     etag: str | None = None
     last_modified: str | None = None
     seen: tuple[str, ...] = ()
-    floor: datetime | None = None
 
     @classmethod
     def load(cls, data: Any) -> _FeedState:
@@ -103,7 +102,6 @@ class _FeedState:
                 etag=data.get("etag"),
                 last_modified=data.get("last_modified"),
                 seen=tuple(str(i) for i in data.get("seen") or ()),
-                floor=datetime.fromisoformat(data["floor"]) if data.get("floor") else None,
             )
         except (TypeError, ValueError):
             return cls()
@@ -113,7 +111,6 @@ class _FeedState:
             "etag": self.etag,
             "last_modified": self.last_modified,
             "seen": list(self.seen),
-            "floor": self.floor.isoformat() if self.floor else None,
         }
 
 
@@ -127,7 +124,9 @@ class FeedStream:
 
     async def run(self, state: Any) -> AsyncIterator[Step]:
         st = _FeedState.load(state)
-        floor = st.floor or utcnow() - self.poller.options.backfill
+        # The backfill bounds the feed's first round only (nothing seen yet); after that every
+        # entry not seen before is new, however old its date.
+        floor = utcnow() - self.poller.options.backfill if not st.seen else None
         headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
         if st.etag:
             headers["If-None-Match"] = st.etag
@@ -151,7 +150,7 @@ class FeedStream:
             ids.append(native)
             if native in seen:
                 continue
-            posts.extend(p for p in self.poller.map_item(self._to_post, raw) if p.created_at >= floor)
+            posts.extend(p for p in self.poller.map_item(self._to_post, raw) if floor is None or p.created_at >= floor)
         yield Step(
             tuple(posts),
             _FeedState(
@@ -160,7 +159,6 @@ class FeedStream:
                 # the current entries first, then older ids still remembered: a feed that briefly
                 # lists fewer entries does not make the others new again when they come back
                 seen=unique([*ids, *st.seen])[:MAX_SEEN],
-                floor=floor,
             ).dump(),
         )
 

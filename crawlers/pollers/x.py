@@ -94,39 +94,20 @@ class XSource(TimelinePoller):
 
     def _search(self, query: str) -> Any:
         async def page(window: Window) -> Page:
-            opts = self.options
-            self.budget.check(MIN_PAGE)  # X's smallest page: stopping early never overspends
-            params: dict[str, Any] = {
-                "query": query,
-                "max_results": min(opts.limit, self.budget.remaining),
-                "tweet.fields": TWEET_FIELDS,
-                "expansions": "author_id",
-                "user.fields": USER_FIELDS,
-            }
-            if window.after is not None:
-                params["since_id"] = window.after[0]
-            elif window.since is not None:
-                earliest = utcnow() - RECENT + timedelta(minutes=1)
-                params["start_time"] = max(window.since, earliest).strftime("%Y-%m-%dT%H:%M:%SZ")
-            if window.token:
-                params["next_token"] = window.token
-            elif window.before is not None:
-                params["until_id"] = window.before[0]
-            token = opts.bearer_token.get_secret_value() if opts.bearer_token else ""
-            fetched = await fetch(
-                self.session,
-                f"{opts.api}/2/tweets/search/recent",
-                params=params,
-                headers={"Authorization": f"Bearer {token}"},
-                credential=f"the {self.name} source's bearer_token",
-            )
-            body = fetched.json()
-            if not isinstance(body, dict) or not isinstance(body.get("meta", {}), dict):
-                raise BadPayload(f"{fetched.where} did not return a search response", reason="unexpected_shape")
-            tweets = body.get("data") or []
-            if not isinstance(tweets, list):
-                raise BadPayload(f"{fetched.where}: data is not a list", reason="unexpected_shape")
-            self.budget.spend(len(tweets))
+            # The most this page can cost is reserved before asking (X's smallest page is 10), so
+            # queries searching side by side never read past the budget together; what X did not
+            # return is given back.
+            size = max(MIN_PAGE, min(self.options.limit, self.budget.remaining))
+            self.budget.reserve(size)
+            tweets: list[Any] = []
+            try:
+                body, where = await self._recent(query, size, window)
+                data = body.get("data") or []
+                if not isinstance(data, list):
+                    raise BadPayload(f"{where}: data is not a list", reason="unexpected_shape")
+                tweets = data
+            finally:
+                self.budget.refund(size - len(tweets))
             users = {
                 u.get("id"): u for u in optional(body, "includes", "users", kind=list) or [] if isinstance(u, dict)
             }
@@ -137,6 +118,38 @@ class XSource(TimelinePoller):
             return Page(items, more=next_token is not None and bool(tweets), token=next_token)
 
         return page
+
+    async def _recent(self, query: str, size: int, window: Window) -> tuple[dict[str, Any], str]:
+        """One page of recent search (at most `size` posts): the response and where it came from."""
+        opts = self.options
+        params: dict[str, Any] = {
+            "query": query,
+            "max_results": size,
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": USER_FIELDS,
+        }
+        if window.after is not None:
+            params["since_id"] = window.after[0]
+        elif window.since is not None:
+            earliest = utcnow() - RECENT + timedelta(minutes=1)
+            params["start_time"] = max(window.since, earliest).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if window.token:
+            params["next_token"] = window.token
+        elif window.before is not None:
+            params["until_id"] = window.before[0]
+        token = opts.bearer_token.get_secret_value() if opts.bearer_token else ""
+        fetched = await fetch(
+            self.session,
+            f"{opts.api}/2/tweets/search/recent",
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            credential=f"the {self.name} source's bearer_token",
+        )
+        body = fetched.json()
+        if not isinstance(body, dict) or not isinstance(body.get("meta", {}), dict):
+            raise BadPayload(f"{fetched.where} did not return a search response", reason="unexpected_shape")
+        return body, fetched.where
 
 
 def mark(raw: Any) -> Mark:

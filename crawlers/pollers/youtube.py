@@ -6,9 +6,11 @@ for what is new, `pageToken` and `publishedBefore` for paging). For the videos t
 `commentThreads.list` the newest top-level comments (`comment_pages` pages of up to 100).
 
 Quota: the API gives a key 10,000 units a day (reset at midnight Pacific time); a search costs
-100 units, a videos or comments page 1. The source keeps its own count in the cursor and stops
-before `daily_quota` would be exceeded (`quota_exhausted`, retried after the reset), so several
-sources can share one key by splitting its quota. If Google says the key's quota is spent
+100 units, a videos or comments page 1, and a call that fails costs the same, so every attempt
+the session sends (retries of a 5xx or a timeout too) is paid for before it goes. The source
+keeps its own count in the cursor and stops before `daily_quota` would be exceeded
+(`quota_exhausted`, retried after the reset), so several sources can share one key by splitting
+its quota. If Google says the key's quota is spent
 anyway (`quotaExceeded`), the source waits for the reset too.
 """
 
@@ -94,9 +96,9 @@ class YouTubeSource(TimelinePoller):
     # ----------------------------------------------------------------- API calls
 
     async def _get(self, resource: str, params: dict[str, Any]) -> Any:
-        """One API call, paid for in the budget first; None when a video's comments are off."""
+        """One API call, paid for in the budget before each attempt (Google bills failed calls and
+        the session retries 5xx); None when a video's comments are off."""
         cost = COST[resource]
-        self.budget.check(cost)
         key = self.options.api_key.get_secret_value() if self.options.api_key else ""
         credential = f"the {self.name} source's api_key"
         fetched = await fetch(
@@ -105,8 +107,8 @@ class YouTubeSource(TimelinePoller):
             params={**params, "key": key},
             expect=(200, 400, 403, 404),
             credential=credential,
+            on_attempt=lambda: self.budget.reserve(cost),
         )
-        self.budget.spend(cost)
         body = fetched.json()
         if fetched.status == 200:
             return body

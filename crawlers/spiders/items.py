@@ -7,6 +7,8 @@ every field is JSON-serialisable. `kind` names the line type on the wire.
 - `ChannelPage`: one t.me/s page of one channel: the raw messages to map, and the channel's
   cursor once they are committed. One item per page keeps posts and cursor atomic.
 - `Article`: one item page of a site, as the raw fields its selectors found.
+- `Passed`: an item URL a newly added site lists as older than its `backfill`: not read, but
+  remembered in the cursor so later rounds do not read it either.
 - `Problem`: a request or page that failed (404, 429, malformed page, robots.txt, ...), reported
   by the spider so the Source can log it once and count it by reason.
 - `Summary`: how the crawl went, written by the child after the crawler stops (not an item).
@@ -38,6 +40,15 @@ class Article:
 
 
 @dataclass
+class Passed:
+    kind: ClassVar[str] = "passed"
+
+    site: str
+    url: str
+    listed_at: str  # ISO 8601: the date the sitemap or list page gave it
+
+
+@dataclass
 class Problem:
     kind: ClassVar[str] = "problem"
 
@@ -61,5 +72,5 @@ class Summary:
     elapsed: float = 0.0
 
 
-Event = ChannelPage | Article | Problem | Summary
-EVENT_TYPES: dict[str, type[Any]] = {cls.kind: cls for cls in (ChannelPage, Article, Problem, Summary)}
+Event = ChannelPage | Article | Passed | Problem | Summary
+EVENT_TYPES: dict[str, type[Any]] = {cls.kind: cls for cls in (ChannelPage, Article, Passed, Problem, Summary)}

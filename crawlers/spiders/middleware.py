@@ -2,8 +2,10 @@
 
 - `BackoffRetryMiddleware` replaces Scrapy's RetryMiddleware: 429, 5xx and connection errors are
   retried after an exponential backoff with jitter, or after the server's `Retry-After` when it
-  sends one. A Retry-After longer than `TRENDWATCH_MAX_BACKOFF` is not waited for: the response
-  goes on to the spider, which reports `rate_limited` with the wait so the scheduler backs off.
+  sends one: that pauses the whole host (every request to it waits in `process_request`, not
+  only the one retried), as the pollers' session does. A Retry-After longer than
+  `TRENDWATCH_MAX_BACKOFF` is not waited for: the response goes on to the spider, which reports
+  `rate_limited` with the wait so the scheduler backs off.
 - `SiteAutoThrottle` is Scrapy's AutoThrottle, except that a site's own delay (DOWNLOAD_SLOTS)
   is the floor for that site, not the global DOWNLOAD_DELAY.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from typing import Any
 
 from scrapy import Request, Spider
@@ -19,9 +22,10 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 
-from crawlers.spiders.problems import retry_after_seconds
+from crawlers.waits import retry_after_seconds
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -29,6 +33,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.backoff = settings.getfloat("TRENDWATCH_BACKOFF", 1.0)
         self.max_backoff = settings.getfloat("TRENDWATCH_MAX_BACKOFF", 300.0)
+        self._paused: dict[str, float] = {}  # host -> monotonic time until which nothing is sent
+
+    async def process_request(self, request: Request) -> None:
+        """Hold a request to a host that asked us to wait (Retry-After) until that time."""
+        wait = self._paused.get(_host(request), 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def delay(self, request: Request, retry_after: float | None = None) -> float | None:
         """Seconds to wait before retrying `request`; None when the server asks for too long."""
@@ -40,13 +51,18 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
-        wait = self.delay(request, retry_after_seconds(response.headers.get(b"Retry-After")))
+        asked = retry_after_seconds(response.headers.get(b"Retry-After"))
+        wait = self.delay(request, asked)
         if wait is None:
             return response
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
-        await asyncio.sleep(wait)
+        if asked is None:
+            await asyncio.sleep(wait)
+        else:  # the host asked: nothing goes to it until then, this retry included (process_request)
+            host = _host(request)
+            self._paused[host] = max(self._paused.get(host, 0.0), time.monotonic() + wait)
         return retry
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
@@ -57,6 +73,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return None
         await asyncio.sleep(self.delay(request) or 0.0)
         return retry
+
+
+def _host(request: Request) -> str:
+    return urlparse_cached(request).hostname or ""
 
 
 class SiteAutoThrottle(AutoThrottle):

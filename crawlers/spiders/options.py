@@ -116,6 +116,11 @@ class SiteSelectors(PluginOptions):
     """Where things are on a site's pages: CSS selectors, or XPath written as `xpath://...`."""
 
     item_links: Selector = Field("a::attr(href)", description="On list pages: links to item pages.")
+    item_times: Selector | None = Field(
+        None,
+        description="On list pages: each item's time, in the order of item_links (written as time_format); "
+        "lets a new site's backfill stop at the period without reading older items.",
+    )
     next_page: Selector | None = Field(None, description="On list pages: the link to the next (older) page.")
     title: Selector | None = Field("h1", description="On item pages: the title.")
     text: Selector = Field("article", description="On item pages: the text (every match, as paragraphs).")
@@ -173,6 +178,11 @@ class WebsiteOptions(SpiderOptions):
     """News sites, blogs and forums described by selectors."""
 
     sites: list[SiteOptions] = Field(default_factory=list, description="The sites this source reads.")
+    backfill: Duration = Field(
+        parse_duration("7d"),
+        description="How far back a newly added site is read, by the dates its sitemap (lastmod) or list "
+        "pages (selectors.item_times) give; items without a date are read.",
+    )
     interval: Duration = Field(parse_duration("1h"), description="Time between rounds.")
     remember: int = Field(
         5000, ge=10, le=1_000_000, description="Item URLs remembered per site (the cursor), newest kept."

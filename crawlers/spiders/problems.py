@@ -8,8 +8,6 @@ Messages are for the person reading the log; they never contain secrets.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy.exceptions import (
@@ -25,6 +23,7 @@ from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 
 from crawlers.spiders.items import Problem
+from crawlers.waits import retry_after_seconds
 
 _STATUS_HINTS = {
     401: "unauthorised: the page needs a login, which a public crawl cannot give",
@@ -33,23 +32,6 @@ _STATUS_HINTS = {
     410: "gone: the site says it was removed",
     429: "rate limited",
 }
-
-
-def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
-    """A Retry-After header (seconds, or an HTTP date) as seconds from now; None if absent/unreadable."""
-    if value is None:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def from_status(key: str, url: str, status: int, retry_after: float | None = None) -> Problem:

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import aiohttp
@@ -32,13 +32,15 @@ from pydantic import BaseModel
 from crawlers.source import Batch, Cursor
 from crawlers.spiders import telegram, website
 from crawlers.spiders.child import CHILD, SpiderProcess
-from crawlers.spiders.items import Article, ChannelPage, Event, Problem, Summary
+from crawlers.spiders.items import Article, ChannelPage, Event, Passed, Problem, Summary
 from crawlers.spiders.options import SpiderOptions, TelegramOptions, WebsiteOptions
 from crawlers.spiders.protocol import CrawlSpec
+from crawlers.values import parse_iso_time
 from trendwatch.config import HttpConfig
 from trendwatch.errors import BadPayload, DropPost, NotConfigured, RateLimited, SourceError, SourceGone
 from trendwatch.metrics import POSTS_DROPPED, POSTS_FETCHED, SOURCE_ERRORS, SOURCE_REQUESTS
 from trendwatch.models import Post
+from trendwatch.timeutil import utcnow
 
 STOP_MARGIN = 60.0  # the child stops itself at round_timeout; this is the parent's safety net
 ARTICLES_PER_BATCH = 25
@@ -231,7 +233,7 @@ class TelegramSource(SpiderSource):
 
 class WebsiteSource(SpiderSource):
     """News sites, blogs and forums described by selectors; cursor: per site, the item URLs
-    already read (the newest `remember` of them)."""
+    already read (or passed over by the backfill) with their dates, the newest `remember` kept."""
 
     spider = "website"
     Options = WebsiteOptions
@@ -248,10 +250,8 @@ class WebsiteSource(SpiderSource):
 
     async def fetch(self, cursor: Cursor | None) -> AsyncIterator[Batch]:
         stored = cursor.get("sites") if isinstance(cursor, dict) else None
-        seen: dict[str, dict[str, None]] = {
-            site: dict.fromkeys(u for u in urls if isinstance(u, str))
-            for site, urls in (stored.items() if isinstance(stored, dict) else ())
-            if isinstance(urls, list)
+        seen: dict[str, dict[str, str]] = {
+            site: _dated(urls) for site, urls in (stored.items() if isinstance(stored, dict) else ())
         }
         pending: list[Article] = []
         unsaved = False  # `seen` changed since the last batch handed on
@@ -263,13 +263,16 @@ class WebsiteSource(SpiderSource):
                     if isinstance(event, Article):
                         pending.append(event)
                         self.stats.pages += 1
+                    elif isinstance(event, Passed) and event.site in self.sites:
+                        self._remember(seen, event.site, event.url, parse_iso_time(event.listed_at))
+                        unsaved = True
                     elif (
                         isinstance(event, Problem)
                         and event.item_url
                         and event.reason in FINAL
                         and event.key in self.sites
                     ):
-                        self._remember(seen, event.key, event.item_url)
+                        self._remember(seen, event.key, event.item_url, None)
                         unsaved = True
                     if pending and (event is None or len(pending) >= ARTICLES_PER_BATCH):
                         yield self._batch(pending, seen)
@@ -282,23 +285,40 @@ class WebsiteSource(SpiderSource):
             raise crashed
         self._check_round()
 
-    def _batch(self, articles: list[Article], seen: dict[str, dict[str, None]]) -> Batch:
+    def _batch(self, articles: list[Article], seen: dict[str, dict[str, str]]) -> Batch:
         posts = []
         for article in articles:
             post, understood = self._map_one(article.raw, website.to_post)
             if post is not None:
                 posts.append(post)
             if understood:  # a malformed page is not remembered: the next round tries it again
-                self._remember(seen, article.site, article.url)
-        return Batch(tuple(posts), {"sites": {site: list(urls) for site, urls in seen.items()}})
+                self._remember(seen, article.site, article.url, post.created_at if post else None)
+        return Batch(tuple(posts), {"sites": {site: self._newest(urls) for site, urls in seen.items()}})
 
-    def _remember(self, seen: dict[str, dict[str, None]], site: str, url: str) -> None:
-        remembered = seen.setdefault(site, {})
-        remembered.pop(url, None)
-        remembered[url] = None
-        while len(remembered) > self.remember:
-            del remembered[next(iter(remembered))]
+    @staticmethod
+    def _remember(seen: dict[str, dict[str, str]], site: str, url: str, when: datetime | None) -> None:
+        """Remember `url` with its date (the item's, else now: when it was found)."""
+        seen.setdefault(site, {})[url] = (when or utcnow()).astimezone(UTC).isoformat(timespec="seconds")
+
+    def _newest(self, urls: dict[str, str]) -> dict[str, str]:
+        """The newest `remember` URLs by date, newest first: the ones the site still lists, so a
+        large sitemap does not push out what it shows first (and have it read again every round)."""
+        if len(urls) > self.remember:
+            kept = sorted(urls.items(), key=lambda item: item[1], reverse=True)[: self.remember]
+            urls.clear()
+            urls.update(kept)
+        return dict(urls)
 
     def _succeeded(self) -> bool:
         summary = self.stats.summary
         return self.stats.pages > 0 or (summary is not None and summary.ok_responses > 0)
+
+
+def _dated(urls: Any) -> dict[str, str]:
+    """A site's remembered URLs from the cursor: {url: ISO date}; a plain list (older cursors)
+    has no dates ("", oldest)."""
+    if isinstance(urls, dict):
+        return {u: d if isinstance(d, str) else "" for u, d in urls.items() if isinstance(u, str)}
+    if isinstance(urls, list):
+        return dict.fromkeys((u for u in urls if isinstance(u, str)), "")
+    return {}

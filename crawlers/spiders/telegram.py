@@ -9,8 +9,8 @@ Pure functions, shared by the spider (child process) and the Source (service pro
   horizon, and an interrupted walk resumes exactly where it stopped;
 - `to_post(raw)`: one message's raw HTML (as kept beside the post) to a `Post`.
 
-Views are shown abbreviated ("1.2K"); `values.parse_count` reads them. The preview says that a message
-was edited but not when: `edited_at` is the time trendwatch saw the mark (`fetched_at`).
+Views are shown abbreviated ("1.2K"); `crawlers.values.parse_count` reads them. The preview says
+that a message was edited but not when: `edited_at` is the time trendwatch saw the mark (`fetched_at`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 from parsel import Selector
 
 from crawlers.spiders.html_text import visible_text
-from crawlers.spiders.values import parse_count, parse_iso_time
+from crawlers.values import parse_count, parse_iso_time
 from trendwatch.errors import BadPayload, DropPost
 from trendwatch.models import Author, Engagement, Post
 

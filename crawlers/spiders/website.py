@@ -22,7 +22,7 @@ from parsel import Selector
 
 from crawlers.spiders.options import SiteOptions
 from crawlers.spiders.selectors import select, selected_text
-from crawlers.spiders.values import DIGITS, parse_iso_time
+from crawlers.values import DIGITS, parse_iso_time
 from trendwatch.errors import BadPayload
 from trendwatch.models import Author, Post
 from trendwatch.timeutil import as_utc, zone

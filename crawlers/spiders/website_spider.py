@@ -4,7 +4,10 @@ Per site and round: list pages are read from the first, following `next_page` wh
 shows items not seen before (up to `max_list_pages`); sitemaps (and sitemap indexes) are read
 newest `lastmod` first. Item URLs remembered in the cursor are not fetched again; at most
 `max_items` new item pages per site per round. Links to other hosts, and URLs not matching
-`item_url_pattern`, are ignored. Each item page becomes one `Article` with the raw fields its
+`item_url_pattern`, are ignored. A site new to the cursor is read back `backfill`: items its
+sitemap (`lastmod`) or list pages (`selectors.item_times`) date before that are not read but
+handed on as `Passed`, so the cursor remembers them, and list paging stops there; later rounds
+read every item not seen before. Each item page becomes one `Article` with the raw fields its
 selectors found; failures become `Problem`s.
 """
 
@@ -12,7 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,10 +27,11 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from crawlers.spiders import problems
-from crawlers.spiders.items import Article, Problem
+from crawlers.spiders.items import Article, Passed, Problem
 from crawlers.spiders.options import SiteOptions, WebsiteOptions
-from crawlers.spiders.selectors import select
-from crawlers.spiders.website import clean_url, extract
+from crawlers.spiders.selectors import node_text, select
+from crawlers.spiders.website import clean_url, extract, parse_site_time
+from crawlers.values import parse_iso_time
 from trendwatch.timeutil import utcnow
 
 MAX_SITEMAP_DEPTH = 3
@@ -46,6 +51,10 @@ class WebsiteSpider(Spider):
             site.name: {u for u in (sites.get(site.name) or []) if isinstance(u, str)} for site in options.sites
         }
         self.scheduled: dict[str, int] = dict.fromkeys(self.sites, 0)
+        started = utcnow()
+        self.floors: dict[str, datetime | None] = {
+            name: None if self.seen[name] else started - options.backfill for name in self.sites
+        }
         self.patterns = {
             site.name: re.compile(site.item_url_pattern) if site.item_url_pattern else None for site in options.sites
         }
@@ -74,17 +83,30 @@ class WebsiteSpider(Spider):
         pattern = self.patterns[site.name]
         return pattern is None or pattern.search(url) is not None
 
-    def _items(self, site: SiteOptions, urls: list[str]) -> tuple[list[Request], int]:
-        """Requests for the unseen URLs within the site's budget, and how many were unseen."""
-        fresh = [u for u in dict.fromkeys(urls) if u not in self.seen[site.name]]
-        requests = []
-        for url in fresh:
+    def _items(self, site: SiteOptions, listed: Sequence[tuple[str, datetime | None]]) -> tuple[list[Any], int, bool]:
+        """For the unseen URLs (with the dates the listing gave): requests within the site's
+        budget, `Passed` for those older than a new site's backfill; how many were unseen; and
+        whether the backfill's start was reached."""
+        floor = self.floors[site.name]
+        seen = self.seen[site.name]
+        out: list[Any] = []
+        unseen = 0
+        reached = False
+        for url, when in listed:
+            if url in seen:
+                continue
+            unseen += 1
+            if floor is not None and when is not None and when < floor:
+                seen.add(url)
+                out.append(Passed(site=site.name, url=url, listed_at=when.isoformat()))
+                reached = True
+                continue
             if self.scheduled[site.name] >= site.max_items:
-                break
-            self.seen[site.name].add(url)  # scheduled once per round; the cursor decides across rounds
+                continue
+            seen.add(url)  # scheduled once per round; the cursor decides across rounds
             self.scheduled[site.name] += 1
-            requests.append(self._request(url, site, self.parse_item, item_url=url))
-        return requests, len(fresh)
+            out.append(self._request(url, site, self.parse_item, item_url=url))
+        return out, unseen, reached
 
     def parse_list(self, response: Response, site: str, page: int) -> Iterator[Any]:
         options = self.sites[site]
@@ -95,14 +117,19 @@ class WebsiteSpider(Spider):
             clean_url(href.strip(), response.url)
             for href in _strings(select(response.selector, options.selectors.item_links))
         ]
-        urls = [u for u in links if self._wanted(options, u, response.url)]
-        if not urls:
+        times: list[datetime | None] = [None] * len(links)
+        if options.selectors.item_times:
+            written = [node_text(n) for n in select(response.selector, options.selectors.item_times)]
+            if len(written) == len(links):  # otherwise they cannot be paired: every item is read
+                times = [_list_time(options, text) for text in written]
+        listed = [(u, t) for u, t in zip(links, times, strict=True) if self._wanted(options, u, response.url)]
+        if not listed:
             yield Problem(
                 site, "malformed_page", response.url, "no item links on the list page (check selectors.item_links)"
             )
-        requests, unseen = self._items(options, urls)
-        yield from requests
-        if unseen and page < options.max_list_pages and options.selectors.next_page:
+        events, unseen, reached = self._items(options, listed)
+        yield from events
+        if unseen and not reached and page < options.max_list_pages and options.selectors.next_page:
             following = _strings(select(response.selector, options.selectors.next_page))
             if following:
                 yield self._request(
@@ -133,9 +160,9 @@ class WebsiteSpider(Spider):
             for entry in entries:
                 yield self._request(clean_url(entry["loc"], response.url), options, self.parse_sitemap, depth=depth + 1)
             return
-        urls = [clean_url(e["loc"], response.url) for e in entries]
-        requests, _ = self._items(options, [u for u in urls if self._wanted(options, u, response.url)])
-        yield from requests
+        listed = [(clean_url(e["loc"], response.url), parse_iso_time(e.get("lastmod"))) for e in entries]
+        events, _, _ = self._items(options, [(u, t) for u, t in listed if self._wanted(options, u, response.url)])
+        yield from events
 
     # ------------------------------------------------------------------ item pages
 
@@ -154,6 +181,13 @@ class WebsiteSpider(Spider):
         problem = problems.from_failure(site, failure)
         item_url = request.cb_kwargs.get("item_url") if request is not None else None
         yield dataclasses.replace(problem, item_url=item_url) if item_url else problem
+
+
+def _list_time(site: SiteOptions, text: str) -> datetime | None:
+    try:
+        return parse_site_time(text, site.time_format, site.calendar, site.timezone)
+    except ValueError:
+        return None
 
 
 def _strings(nodes: Any) -> list[str]:

@@ -17,9 +17,9 @@ from crawlers.http import (
     create_session,
     fetch,
     rate_limit_window,
-    retry_after,
     safe_url,
 )
+from crawlers.waits import MAX_WAIT, retry_after_seconds
 from tests.crawlers.helpers import Script, fast_http, reply, request_count, truncated
 from trendwatch.errors import AuthError, BadPayload, RateLimited, SourceError, SourceGone
 
@@ -51,6 +51,28 @@ def test_gcra_allows_a_burst_then_spaces_requests() -> None:
     assert waits[3] == pytest.approx(0.5)
     assert waits[4] == pytest.approx(1.0)
     assert limiter.delay("other:80") == 0.0  # hosts are independent
+
+
+def test_paced_by_rate_limit_headers_no_more_go_at_once_than_remain() -> None:
+    """The bug: with 3 requests left in a 300 s window the burst tolerance still let 4 go at once."""
+    now = [100.0]
+    limiter = HostLimiter(rate=1000.0, burst=5, max_wait=600, clock=lambda: now[0])
+    limiter.observe("h:80", {"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "300"})
+    waits = [limiter.delay("h:80") for _ in range(5)]
+    assert waits[:3] == [0.0, 0.0, 0.0]  # what remains may go at once
+    assert waits[3:] == [pytest.approx(300), pytest.approx(300)]  # then nothing before the reset
+
+
+def test_a_spent_window_longer_than_max_wait_refuses_at_once() -> None:
+    now = [100.0]
+    limiter = HostLimiter(rate=1000.0, burst=5, max_wait=60, clock=lambda: now[0])
+    limiter.observe("h:80", {"X-RateLimit-Remaining": "2", "X-RateLimit-Reset": "300"})
+    assert [limiter.delay("h:80") for _ in range(2)] == [0.0, 0.0]
+    with pytest.raises(RateLimited) as caught:
+        limiter.delay("h:80")
+    assert caught.value.retry_after == pytest.approx(300)
+    now[0] += 301  # the window has reset
+    assert limiter.delay("h:80") == 0.0
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
@@ -129,10 +151,40 @@ def test_rate_limit_headers_in_every_spelling() -> None:
 
 def test_retry_after_as_seconds_or_http_date() -> None:
     now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-    assert retry_after({"Retry-After": "120"}, now) == 120
-    assert retry_after({"Retry-After": format_datetime(now + timedelta(minutes=2), usegmt=True)}, now) == 120
-    assert retry_after({"Retry-After": "soon"}, now) is None
-    assert retry_after({}, now) is None
+    assert retry_after_seconds("120", now) == 120
+    assert retry_after_seconds(b"1.5", now) == 1.5
+    assert retry_after_seconds(format_datetime(now + timedelta(minutes=2), usegmt=True), now) == 120
+    assert retry_after_seconds("soon", now) is None
+    assert retry_after_seconds(None, now) is None
+
+
+@pytest.mark.parametrize("value", ["inf", "Infinity", "1e400", "nan", "-inf"])
+def test_retry_after_that_is_not_a_finite_number_is_ignored(value: str) -> None:
+    assert retry_after_seconds(value) is None
+
+
+def test_waits_are_clamped_to_a_day() -> None:
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    assert retry_after_seconds("1e300", now) == MAX_WAIT == 86400
+    assert retry_after_seconds(format_datetime(now + timedelta(days=30), usegmt=True), now) == MAX_WAIT
+    assert retry_after_seconds("-5", now) == 0
+    assert rate_limit_window({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1e300"}, now) == (0, MAX_WAIT)
+    assert rate_limit_window({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "inf"}, now) is None
+    assert rate_limit_window({"X-RateLimit-Remaining": "nan", "X-RateLimit-Reset": "30"}, now) is None
+
+
+async def test_an_endless_retry_after_does_not_block_the_host_forever(server, script, session) -> None:
+    """The bug: `Retry-After: inf` blocked the host for ever (and overflowed the scheduler)."""
+    script.on(
+        "/x",
+        reply(
+            b"", status=429, headers={"Retry-After": "inf", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "inf"}
+        ),
+        reply(b"{}", content_type=JSON),
+    )
+    fetched = await fetch(session, server.make_url("/x"))  # retried after the usual backoff
+    assert fetched.status == 200
+    assert len(script.seen("/x")) == 2
 
 
 async def test_a_timeout_is_reported_as_timeout(aiohttp_server, script) -> None:

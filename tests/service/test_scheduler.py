@@ -17,7 +17,7 @@ from trendwatch.errors import RateLimited, SourceError
 from trendwatch.metrics import SOURCE_ERRORS
 from trendwatch.models import Enrichment, Post
 from trendwatch.service.pipeline import Pipeline
-from trendwatch.service.scheduler import REPORT_STATE, ReportJob, Scheduler, retry_delay
+from trendwatch.service.scheduler import LONGEST_WAIT, REPORT_STATE, ReportJob, Scheduler, retry_delay
 
 
 @pytest.fixture
@@ -100,3 +100,12 @@ def test_retry_delay_honours_retry_after_then_backs_off_exponentially() -> None:
     assert retry_delay(hour, 1, RateLimited("x", retry_after=120)) == timedelta(seconds=120)
     assert [retry_delay(hour, n, SourceError("x")).total_seconds() for n in (1, 2, 3)] == [15, 30, 60]
     assert retry_delay(timedelta(minutes=1), 9, SourceError("x")) == timedelta(minutes=1)
+
+
+def test_retry_delay_never_overflows_on_an_endless_retry_after() -> None:
+    """The bug: `Retry-After: inf` reached `timedelta(seconds=inf)`, whose OverflowError escaped
+    the source loop and ended it."""
+    hour = timedelta(hours=1)
+    assert retry_delay(hour, 1, RateLimited("x", retry_after=float("inf"))) == LONGEST_WAIT
+    assert retry_delay(hour, 1, RateLimited("x", retry_after=1e300)) == LONGEST_WAIT
+    assert retry_delay(hour, 1, RateLimited("x", retry_after=float("nan"))) == timedelta(seconds=15)

@@ -12,6 +12,7 @@ saved after their posts are committed.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from trendwatch.timeutil import utcnow
 log = structlog.get_logger(__name__)
 
 RETRY_FLOOR = timedelta(seconds=15)
+#: The longest a source waits when a platform asks for longer (or for ever).
+LONGEST_WAIT = timedelta(days=1)
 DELIVERY_RETRY_EVERY = timedelta(seconds=30)
 REPORT_STATE = "report:last_sent"
 
@@ -82,10 +85,11 @@ def jittered(delay: timedelta, spread: float = 0.1) -> float:
 
 
 def retry_delay(interval: timedelta, failures: int, exc: BaseException) -> timedelta:
-    """How long to wait after the n-th failure in a row: Retry-After when the platform said,
-    else exponential from 15 s, never longer than the normal interval."""
-    if isinstance(exc, RateLimited) and exc.retry_after:
-        return timedelta(seconds=exc.retry_after)
+    """How long to wait after the n-th failure in a row: Retry-After when the platform said (at
+    most a day, even when it said for ever; NaN is ignored), else exponential from 15 s, never
+    longer than the normal interval."""
+    if isinstance(exc, RateLimited) and exc.retry_after and not math.isnan(exc.retry_after):
+        return timedelta(seconds=min(exc.retry_after, LONGEST_WAIT.total_seconds()))
     return min(max(interval, RETRY_FLOOR), RETRY_FLOOR * 2 ** min(failures - 1, 10))
 
 

@@ -39,6 +39,7 @@ class FakeX(FakeApi):
             "42": {"id": "42", "username": "digikala", "name": "دیجی‌کالا", "public_metrics": {"followers_count": 1000}},
         }
     )
+    served: int = 0  # posts returned in all: what X bills
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -64,6 +65,7 @@ class FakeX(FakeApi):
         found.sort(key=lambda t: int(t["id"]), reverse=True)
         offset, size = int(q.get("next_token", "0")), int(q.get("max_results", 10))
         page = found[offset : offset + size]
+        self.served += len(page)
         meta: dict[str, Any] = {"result_count": len(page)}
         if page:
             meta |= {"newest_id": page[0]["id"], "oldest_id": page[-1]["id"]}

@@ -13,18 +13,29 @@ from crawlers.pollers.budget import DailyBudget, QuotaExhausted
 def test_spending_up_to_the_limit_then_refusing_until_the_pacific_midnight() -> None:
     now = [datetime(2026, 3, 10, 7, 30, tzinfo=UTC)]  # 00:30 in Los Angeles (PDT, UTC-7)
     budget = DailyBudget(250, unit="quota units", zone="America/Los_Angeles", clock=lambda: now[0])
-    budget.check(100)
-    budget.spend(100)
-    budget.check(100)
-    budget.spend(100)
+    budget.reserve(100)
+    budget.reserve(100)
     with pytest.raises(QuotaExhausted) as caught:
-        budget.check(100)
+        budget.reserve(100)
     assert caught.value.retry_after == pytest.approx(23.5 * 3600)
     assert "250 quota units" in str(caught.value)
-    budget.check(50)  # what still fits is allowed
+    assert budget.remaining == 50  # a refused reservation records nothing
+    budget.reserve(50)  # what still fits is allowed
+    assert budget.remaining == 0
     now[0] += timedelta(hours=23, minutes=31)  # past midnight in Los Angeles
-    budget.check(100)
-    assert budget.remaining == 250
+    budget.reserve(100)
+    assert budget.remaining == 150
+
+
+def test_a_refund_gives_back_what_a_request_did_not_cost() -> None:
+    now = [datetime(2026, 3, 10, 12, tzinfo=UTC)]
+    budget = DailyBudget(100, unit="posts", clock=lambda: now[0])
+    budget.reserve(100)
+    budget.refund(60)  # asked for a page of 100, got 40
+    assert budget.remaining == 60
+    now[0] += timedelta(days=1)
+    budget.refund(40)  # yesterday's reservation: today's count is not lowered
+    assert budget.remaining == 100
 
 
 def test_a_saved_count_is_taken_back_only_for_the_same_day() -> None:

@@ -287,9 +287,11 @@ async def test_a_failing_instance_is_counted_and_the_others_kept(aiohttp_server,
 
 
 async def test_empty_results_are_not_an_error(instance, fake, session) -> None:
+    before = error_count("quiet", "empty_results")
     batches, _cursor = await collect(source(instance, session, name="quiet", hashtags=["nobody-uses-this"]))
     assert ids_of(batches) == []
     assert error_count("quiet", "unexpected_shape") == 0
+    assert error_count("quiet", "empty_results") == before + 1
 
 
 async def test_a_json_object_instead_of_a_list_is_reported(instance, fake, session) -> None:

@@ -93,9 +93,19 @@ async def test_an_item_that_does_not_map_is_counted_and_its_page_kept(kit: Kit, 
     assert error_count(name, reason) == before + 1
 
 
-async def test_empty_results_are_not_an_error(kit: Kit, fake, server, session) -> None:
-    batches, _ = await collect(kit.source(server, session, f"empty-{kit.name}", ["nothing-matches-this"]))
-    assert ids_of(batches) == []
+async def test_empty_results_are_not_an_error_but_are_counted(kit: Kit, fake, server, session) -> None:
+    found = kit.seed(fake, "brand", 3, False)
+    name = f"empty-{kit.name}"
+    before = error_count(name, "empty_results")
+    src = kit.source(server, session, name, ["nothing-matches-this", "brand"])
+
+    batches, cursor = await collect(src)
+    assert set(ids_of(batches)) == set(found)
+    assert error_count(name, "empty_results") == before + 1  # the empty query, once; not the other
+
+    again, _ = await collect(src, cursor)  # nothing new for either query: each counted once more
+    assert ids_of(again) == []
+    assert error_count(name, "empty_results") == before + 3
 
 
 @pytest.mark.parametrize("reason", sorted(JSON_FAILURES))

@@ -173,6 +173,29 @@ async def test_first_round_backfill_is_bounded_then_every_unseen_entry_counts(se
     assert [p.title for p in posts_of(second)] == ["late"]
 
 
+async def test_after_the_first_round_an_unseen_entry_counts_however_old_its_date(server, script, session) -> None:
+    """The bug: the backfill floor stayed applied, so an entry dated before it that turned up
+    later (a back-dated article, a feed re-ordering) was marked seen and lost."""
+    script.on(
+        "/feed",
+        reply(feed([("new", "new", ago(hours=2))])),
+        reply(feed([("backdated", "backdated", ago(days=5)), ("new", "new", ago(hours=2))])),
+    )
+    src = source(server, session, "/feed", backfill="1d")
+    first, cursor = await collect(src)
+    second, _ = await collect(src, cursor)
+    assert [p.title for p in posts_of(first)] == ["new"]
+    assert [p.title for p in posts_of(second)] == ["backdated"]
+
+
+async def test_a_feed_without_entries_is_counted_as_empty_results(server, script, session) -> None:
+    script.on("/empty", reply(feed([])))
+    before = error_count("quiet-feed", "empty_results")
+    batches, _ = await collect(source(server, session, "/empty", name="quiet-feed"))
+    assert posts_of(batches) == []
+    assert error_count("quiet-feed", "empty_results") == before + 1
+
+
 async def test_restart_after_first_feed_committed_loses_and_repeats_nothing(server, script, session) -> None:
     script.on("/one", reply(feed([("1a", "one a", ago(hours=1)), ("1b", "one b", ago(hours=2))])))
     script.on("/two", reply(feed([("2a", "two a", ago(hours=1))])))

@@ -60,6 +60,18 @@ async def test_the_daily_post_budget_stops_reading(server, fake, session) -> Non
     assert batches[-1].cursor["posts_read"]["used"] == len(ids_of(batches))
 
 
+async def test_queries_searched_side_by_side_never_read_past_the_budget(server, fake, session) -> None:
+    """The bug: each query checked the budget, awaited its page, then spent: four queries at once
+    each asked for a full page of a budget that had room for two and a half."""
+    fake.tweets.extend(tweet(n, NOW - timedelta(minutes=n), f"brand {n}") for n in range(1, 40))
+    queries = ["brand", "brand -is:retweet", "brand lang:en", "brand -is:reply"]
+    src = source(server, session, queries=queries, daily_post_budget=25, limit=10)
+    batches, _ = await collect_until_error(src)
+    assert fake.served <= 25
+    assert src.budget.used == fake.served  # what was reserved and not returned was given back
+    assert batches[-1].cursor["posts_read"]["used"] <= 25
+
+
 async def test_a_refused_token_names_the_setting(server, fake, session) -> None:
     fake.tweets.append(tweet(1, NOW, "brand"))
     with pytest.raises(AuthError) as caught:

@@ -14,8 +14,8 @@ from aiohttp.test_utils import TestServer
 from crawlers.pollers.budget import QuotaExhausted
 from crawlers.pollers.youtube import YouTubeSource, comment_to_post, to_post
 from tests.crawlers.fakes.youtube import FakeYouTube, video
-from tests.crawlers.helpers import collect, collect_until_error, ids_of, posts_of
-from trendwatch.errors import AuthError, NotConfigured
+from tests.crawlers.helpers import collect, collect_until_error, ids_of, posts_of, reply
+from trendwatch.errors import AuthError, NotConfigured, SourceError
 
 NOW = datetime.now(UTC)
 
@@ -81,6 +81,37 @@ async def test_the_budget_is_never_overspent_and_survives_a_restart(server, fake
     with pytest.raises(QuotaExhausted):
         await collect(restarted, saved)
     assert fake.used == spent
+
+
+async def test_keywords_searched_side_by_side_never_overspend_together(server, fake, session) -> None:
+    """The bug: each query checked the budget, awaited its request, then spent: four keywords at
+    once all passed the check of a 150-unit budget and spent 401."""
+    seed(fake, 3, comments=0)
+    src = source(server, session, keywords=["digikala", "review", "digikala review", "0"], daily_quota=150)
+    await collect_until_error(src)
+    assert fake.used <= 150
+    assert src.budget.used <= 150
+
+
+async def test_failed_and_retried_requests_are_paid_for(server, fake, session) -> None:
+    """Google bills a call that fails: the bug counted only the answered ones (a persistent 500
+    was three requests and 0 units used)."""
+    seed(fake, 1, comments=0)
+    src = source(server, session, keywords=["digikala"], comment_pages=0)
+    fake.fail(reply("{}", status=500, content_type="application/json"), times=100)
+    with pytest.raises(SourceError):
+        await collect(src)
+    searches = len(fake.seen("/youtube/v3/search"))
+    assert searches == 3  # the first try and http.retries (2) more
+    assert src.budget.used == 100 * searches
+
+    fake.injected.clear()
+    fake.fail(reply("{}", status=503, content_type="application/json"), times=1)
+    before = src.budget.used
+    await collect(src)
+    # one failed search, the search that answered, and one videos page
+    assert src.budget.used - before == 100 + 100 + 1
+    assert len(fake.seen("/youtube/v3/search")) == searches + 2
 
 
 async def test_google_saying_the_quota_is_spent_waits_for_the_reset(server, fake, session) -> None:

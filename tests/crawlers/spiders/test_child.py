@@ -189,7 +189,8 @@ def test_a_crash_hands_on_the_articles_received_before_it() -> None:
     options = WebsiteOptions(sites=[{"name": "s", "start_urls": ["https://s.example/"]}])
     result = run_round(CrashingWebsite, options, name="child-web-crash")
     assert [p.id for p in result.posts] == ["web:https://s.example/1", "web:https://s.example/2"]
-    assert result.cursor == {"sites": {"s": ["https://s.example/1", "https://s.example/2"]}}
+    fetched = "2026-11-20T10:00:00+00:00"  # the pages give no time: when they were read
+    assert result.cursor == {"sites": {"s": {"https://s.example/1": fetched, "https://s.example/2": fetched}}}
     assert isinstance(result.error, SourceError)
     assert result.error.reason == "spider_crashed"
 
@@ -211,3 +212,34 @@ async def test_user_agent_and_timeout_come_from_the_shared_session() -> None:
     assert source.user_agent == "tw/9 (+https://example.invalid)"
     assert source.timeout == 7.0
     assert source.interval == timedelta(minutes=15)
+
+
+def _dated_article(n: int) -> str:
+    """An article dated November n (its page says so)."""
+    raw = {
+        "site": "s",
+        "url": f"https://s.example/{n}",
+        "text": f"article {n}",
+        "time": f"2026-11-{n:02d}T10:00:00+00:00",
+        "time_format": "iso",
+        "fetched_at": "2026-11-30T10:00:00+00:00",
+    }
+    return orjson.dumps({"type": "article", "site": "s", "url": raw["url"], "raw": raw}).decode()
+
+
+class LargeSitemapWebsite(WebsiteSource):
+    """Reads 12 articles newest first, as a sitemap sorted by lastmod gives them."""
+
+    child_command: ClassVar[tuple[str, ...]] = child(
+        "".join(f"print({_dated_article(n)!r})\n" for n in range(12, 0, -1)) + f"print({SUMMARY!r})"
+    )
+
+
+def test_the_newest_urls_are_remembered_when_there_are_more_than_remember() -> None:
+    """The bug: URLs were evicted in the order they were read, so on a sitemap larger than
+    `remember` the newest (read first) were forgotten and read again every round."""
+    options = WebsiteOptions(remember=10, sites=[{"name": "s", "start_urls": ["https://s.example/"]}])
+    result = run_round(LargeSitemapWebsite, options, name="child-web-remember")
+    assert result.error is None
+    kept = result.cursor["sites"]["s"]
+    assert list(kept) == [f"https://s.example/{n}" for n in range(12, 2, -1)]  # newest first

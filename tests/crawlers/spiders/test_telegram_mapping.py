@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from crawlers.spiders.telegram import Page, parse_page, to_post
-from crawlers.spiders.values import parse_count
+from crawlers.values import parse_count
 from tests.conftest import shared_path
 from trendwatch.errors import BadPayload, DropPost
 from trendwatch.models import Post

@@ -1,4 +1,5 @@
-"""Numbers and times as pages write them: Persian and Arabic digits, "1.2K", ISO 8601."""
+"""Numbers and times as platforms and pages write them: Persian and Arabic digits, "1.2K",
+ISO 8601. Shared by the pollers (`pollers/raw.py`) and the spiders: one reader of each."""
 
 from __future__ import annotations
 
