@@ -44,10 +44,10 @@ from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from crawlers.waits import reset_seconds, retry_after_seconds
 from trendwatch.config import HttpConfig
 from trendwatch.errors import AuthError, BadPayload, RateLimited, SourceError, SourceGone
 from trendwatch.metrics import SOURCE_REQUESTS
+from trendwatch.waits import reset_seconds, retry_after_seconds
 
 log = structlog.get_logger(__name__)
 
@@ -176,7 +176,7 @@ class HostLimiter:
 def rate_limit_window(headers: Mapping[str, str], now: datetime | None = None) -> tuple[float, float] | None:
     """(requests remaining, seconds until the window resets) from a platform's headers, if given.
 
-    The reset is read by `crawlers.waits.reset_seconds` (ISO timestamp, epoch seconds or seconds
+    The reset is read by `trendwatch.waits.reset_seconds` (ISO timestamp, epoch seconds or seconds
     from now; finite, at most a day).
     """
     lowered = {k.lower(): v for k, v in headers.items()}

@@ -19,8 +19,7 @@ import asyncio
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from typing import ClassVar
 from urllib.parse import urlsplit
 
@@ -34,6 +33,7 @@ from trendwatch.errors import DeliveryError
 from trendwatch.metrics import NOTIFICATIONS
 from trendwatch.models import Alert, AlertStatus, Severity
 from trendwatch.timeutil import Duration, parse_duration
+from trendwatch.waits import retry_after_seconds
 
 log = structlog.get_logger(__name__)
 
@@ -161,21 +161,9 @@ def status_failure(status: int, headers: Mapping[str, str], body: str, what: str
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from a Retry-After header (a number or an HTTP date), if present and sane."""
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    """Seconds from a Retry-After header (a number or an HTTP date), if present and sane
+    (finite, at most a day: `trendwatch.waits`)."""
+    return retry_after_seconds(headers.get("Retry-After") or None)
 
 
 def where(url: str) -> str:

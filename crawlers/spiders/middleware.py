@@ -25,7 +25,7 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 
-from crawlers.waits import retry_after_seconds
+from trendwatch.waits import retry_after_seconds
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

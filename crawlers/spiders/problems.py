@@ -23,7 +23,7 @@ from twisted.internet.error import ConnectError, ConnectionDone, ConnectionLost
 from twisted.python.failure import Failure
 
 from crawlers.spiders.items import Problem
-from crawlers.waits import retry_after_seconds
+from trendwatch.waits import retry_after_seconds
 
 _STATUS_HINTS = {
     401: "unauthorised: the page needs a login, which a public crawl cannot give",

@@ -19,9 +19,9 @@ from crawlers.http import (
     rate_limit_window,
     safe_url,
 )
-from crawlers.waits import MAX_WAIT, retry_after_seconds
 from tests.crawlers.helpers import Script, fast_http, reply, request_count, truncated
 from trendwatch.errors import AuthError, BadPayload, RateLimited, SourceError, SourceGone
+from trendwatch.waits import MAX_WAIT, retry_after_seconds
 
 JSON = "application/json"
 

@@ -25,6 +25,7 @@ KERNEL = {
     "trendwatch.metrics",
     "trendwatch.timeutil",
     "trendwatch.query",
+    "trendwatch.waits",
     "trendwatch.links",
 }
 PACKAGES = ("trendwatch", *STAGES)

@@ -123,6 +123,17 @@ async def test_a_long_retry_after_goes_back_to_the_outbox(
     assert len(channels.received["hook"]) == 1, "no blocking two-minute sleep inside send"
 
 
+@pytest.mark.parametrize(("header", "kept"), [("inf", None), ("1e400", None), ("nan", None), ("99999999", 86400.0)])
+async def test_an_endless_retry_after_is_not_believed(
+    channels: ChannelServer, session: aiohttp.ClientSession, header: str, kept: float | None
+) -> None:
+    channels.script("hook", Reply(429, {}, headers={"Retry-After": header}))
+    with pytest.raises(DeliveryFailed) as info:
+        await make(channels, session, max_wait="5s", attempts=1).send(notification())
+    assert info.value.retryable
+    assert info.value.retry_after == kept, "a wait is finite and at most a day"
+
+
 async def test_400_is_not_retried(channels: ChannelServer, session: aiohttp.ClientSession) -> None:
     channels.script("hook", Reply(400, {"error": "bad schema"}))
     with pytest.raises(DeliveryFailed) as info:

@@ -1,5 +1,6 @@
 """How long a server asks us to wait: `Retry-After`, and the reset of a platform's rate-limit
-window. Read once here for the pollers' session (`crawlers.http`) and the Scrapy spiders.
+window. Read once here for the pollers' session (`crawlers.http`), the Scrapy spiders and the
+notifiers (`alerts.notifiers.base`).
 
 Only a finite number of seconds is a wait: `inf`, `1e400` (which overflows to `inf`) and `nan`
 are not understood (None, as an unreadable header is), and a wait is clamped to `MAX_WAIT` (a
