@@ -169,7 +169,7 @@ class EmailNotifier(BaseNotifier):
             raise DeliveryFailed(f"{self._what}: {exc.message}", reason="smtp_error") from None
 
 
-def _domain(sender: str) -> str:
+def _domain(sender: str | None) -> str:
     """The domain of the From address (`"Name <a@example.com>"` -> `example.com`)."""
-    address = parseaddr(sender)[1]
+    address = parseaddr(sender or "")[1]
     return address.rpartition("@")[2] or "trendwatch"
