@@ -23,7 +23,7 @@ import structlog
 from crawlers.source import Source
 from indexer.store import Store
 from trendwatch.config import IngestConfig
-from trendwatch.metrics import INGEST_QUEUE, POSTS_DROPPED, POSTS_STORED
+from trendwatch.metrics import INGEST_QUEUE, POSTS_DROPPED
 from trendwatch.models import EnrichedPost, Enrichment, Post
 
 log = structlog.get_logger(__name__)
@@ -79,8 +79,8 @@ class Pipeline:
         finally:
             self._waiting -= 1
             INGEST_QUEUE.set(self._waiting)
-        POSTS_STORED.labels(result="inserted").inc(stored.inserted)
-        POSTS_STORED.labels(result="updated").inc(stored.updated)
+        # `trendwatch_posts_stored_total` is counted by the store itself, so writes that bypass
+        # the pipeline (reindex, re-enrich) count too; counting here as well would double it.
         return IngestResult(inserted=stored.inserted, updated=stored.updated)
 
     async def collect(self, source: Source) -> IngestResult:
