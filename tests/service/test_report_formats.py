@@ -392,3 +392,14 @@ async def test_cli_reports_a_missing_database_clearly(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "error:" in result.output
     assert not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.parametrize(("since", "words"), [("99999999999999d", "too long a duration"), ("999999d", "before year 1")])
+async def test_cli_period_out_of_range_is_a_usage_error_naming_since(
+    fa_world: ReportWorld, tmp_path: Path, since: str, words: str
+) -> None:
+    """Bug: a --since beyond what a datetime holds crashed with OverflowError."""
+    result = await _run("-c", str(_config(fa_world, tmp_path)), "--out", str(tmp_path / "r.csv"), "--since", since)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --since:" in result.output
+    assert words in result.output

@@ -248,3 +248,33 @@ def test_es_templates_match_the_deploy_files(tmp_path: Path) -> None:
     deploy = Path(__file__).resolve().parents[2] / "deploy" / "elasticsearch"
     for written in tmp_path.glob("*.json"):
         assert json.loads(written.read_text()) == json.loads((deploy / written.name).read_text())
+
+
+# --------------------------------------------------------------------------- out-of-range times
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "words"),
+    [
+        (["export", "-o", "{tmp}/x.ndjson", "--since", "99999999999999d"], "--since", "too long a duration"),
+        (["export", "-o", "{tmp}/x.ndjson", "--since", "999999d"], "--since", "before year 1"),
+        (["export", "-o", "{tmp}/x.ndjson", "--since", "0001-01-01T00:00+01:00"], "--since", "neither a date"),
+        (["search", "late", "--until", "99999999999999d"], "--until", "too long a duration"),
+        (["reindex", "--from", "sqlite:{db}", "--to", "sqlite:{tmp}/c.db", "--since", "999999d"], "--since",
+         "before year 1"),
+        (["store", "retention", "-y", "--older-than", "99999999999999d"], "--older-than", "too long a duration"),
+        (["store", "retention", "-y", "--older-than", "999999d"], "--older-than", "before year 1"),
+    ],
+)  # fmt: skip
+def test_times_out_of_range_are_usage_errors_naming_the_option(
+    db: Path, tmp_path: Path, args: list[str], option: str, words: str
+) -> None:
+    """Bug: a huge --since or --older-than crashed with OverflowError instead of a usage error."""
+    filled = [a.format(tmp=tmp_path, db=db) for a in args]
+    if filled[0] != "reindex":
+        filled += ["--store", f"sqlite:{db}"]
+    result = runner.invoke(app, filled)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for {option}:" in result.output
+    assert words in result.output
+    assert asyncio.run(_snapshot(db))[0] == len(POSTS), "nothing deleted"

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -33,7 +33,7 @@ from trendwatch.errors import ConfigError, NotConfigured, QuerySyntaxError, Stor
 from trendwatch.models import EnrichedPost
 from trendwatch.query import Query, parse
 from trendwatch.service import plugins
-from trendwatch.timeutil import as_utc, parse_duration, utcnow
+from trendwatch.timeutil import OutOfRange, ago, as_utc, parse_duration, utcnow
 
 store_app = typer.Typer(
     name="store", help="Look after the store: size and health, retention, vacuum, Elasticsearch templates.",
@@ -112,16 +112,22 @@ async def opened(store: Any) -> AsyncIterator[Any]:
         await store.close()
 
 
-def parse_since(value: str | None) -> datetime | None:
+def parse_since(value: str | None, option: str = "--since") -> datetime | None:
     """A date, an ISO time (UTC unless it says otherwise) or an age such as 7d."""
     if value is None:
         return None
-    with suppress(ValueError):
-        return utcnow() - parse_duration(value)
+    try:
+        return ago(utcnow(), parse_duration(value))
+    except OutOfRange as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+    except ValueError:
+        pass
     try:
         return as_utc(datetime.fromisoformat(value))
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is neither a date (2026-11-01), a time, nor an age (7d)") from None
+    except (ValueError, OverflowError):
+        raise typer.BadParameter(
+            f"{value!r} is neither a date (2026-11-01), a time, nor an age (7d)", param_hint=option
+        ) from None
 
 
 def _run(coro: Any) -> Any:
@@ -173,7 +179,7 @@ def search(
     except QuerySyntaxError as exc:
         raise typer.BadParameter(str(exc), param_hint="QUERY") from None
     target = resolve_store(config, store, read_only=True)
-    window = parse_since(since), parse_since(until)
+    window = parse_since(since), parse_since(until, "--until")
 
     async def run() -> list[EnrichedPost]:
         async with opened(target) as s:
@@ -475,10 +481,9 @@ def retention(
 ) -> None:
     """Delete posts (with their counts and index entries) and alerts older than an age."""
     try:
-        age = parse_duration(older_than)
+        cutoff = ago(utcnow(), parse_duration(older_than))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--older-than") from None
-    cutoff = utcnow() - age
     target = resolve_store(config, store)
     if not yes:
         typer.confirm(f"delete every post created before {cutoff:%Y-%m-%d %H:%M} UTC from {target!r}?", abort=True)

@@ -23,7 +23,7 @@ from trendwatch.config import Settings
 from trendwatch.errors import TrendwatchError
 from trendwatch.models import Alert, Bucket, Drivers, EnrichedPost, Series, SeriesQuery, TermCount
 from trendwatch.service.report.model import BrandSummary, Language, Report, ReportRequest, TopPost
-from trendwatch.timeutil import floor_time, utcnow
+from trendwatch.timeutil import OutOfRange, ago, floor_time, utcnow
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -83,8 +83,12 @@ def make_request(
             chosen.append(match)
     ordered = [b.name for b in settings.brands if not chosen or b.name in chosen]
     end = until if until is not None else floor_time(utcnow(), HOUR)
+    try:
+        since = ago(end, span)
+    except OutOfRange as exc:
+        raise ReportError(f"the period is too long: {exc}") from None
     return ReportRequest(
-        since=end - span,
+        since=since,
         until=end,
         brands=tuple(ordered),
         other_brands=tuple(b.name for b in settings.brands if b.name not in ordered),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from indexer.store import PostFilter
 from trendwatch.config import Settings
@@ -24,6 +24,10 @@ DEFAULT_RANGE = timedelta(days=7)
 MAX_BUCKETS = 5000
 MIN_STEP = timedelta(minutes=1)
 MAX_SPAN = timedelta(days=3660)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+"""`from` and `to` lie in [EARLIEST, LATEST): far enough inside datetime's range (years 1 to
+9999) that widening the window by MAX_SPAN and a step stays computable."""
 _STEPS = (  # the longest span each automatic step is used for
     (timedelta(hours=36), timedelta(minutes=15)),
     (timedelta(days=8), timedelta(hours=1)),
@@ -54,9 +58,14 @@ def _instant(query: Mapping[str, str], name: str) -> datetime | None:
     if not text:
         return None
     try:
-        return as_utc(datetime.fromisoformat(text))
-    except ValueError:
+        value = as_utc(datetime.fromisoformat(text))
+    except (ValueError, OverflowError):  # OverflowError: an offset that takes 0001-01-01 before year 1
         raise BadRequest(f"{name}={text!r} is not an ISO-8601 time, e.g. 2026-11-20T18:00:00Z", param=name) from None
+    if not EARLIEST <= value < LATEST:
+        raise BadRequest(
+            f"{name}={text!r} is out of range: use a time from {EARLIEST.year} to {LATEST.year - 1}", param=name
+        )
+    return value
 
 
 def _duration(query: Mapping[str, str], name: str) -> timedelta | None:
@@ -65,7 +74,7 @@ def _duration(query: Mapping[str, str], name: str) -> timedelta | None:
         return None
     try:
         return parse_duration(text)
-    except ValueError as exc:
+    except ValueError as exc:  # OutOfRange too: "'99999999999999d' is too long a duration"
         raise BadRequest(f"{name}: {exc}", param=name) from None
 
 
@@ -141,6 +150,8 @@ def scope(query: Mapping[str, str], settings: Settings, now: datetime) -> Scope:
     until = _instant(query, "to") or now
     since = _instant(query, "from")
     span = _duration(query, "range")
+    if span is not None and span > MAX_SPAN:
+        raise BadRequest(f"the window may span at most {MAX_SPAN.days} days", param="range")
     if since is None:
         span = span or DEFAULT_RANGE
         if span <= timedelta(0):
@@ -153,6 +164,8 @@ def scope(query: Mapping[str, str], settings: Settings, now: datetime) -> Scope:
     step = _duration(query, "step") or auto_step(until - since)
     if step < MIN_STEP or step.total_seconds() % 1:
         raise BadRequest(f"step must be whole seconds and at least {format_duration(MIN_STEP)}", param="step")
+    if step > MAX_SPAN:
+        raise BadRequest(f"step may be at most {MAX_SPAN.days} days", param="step")
     until, since = _ceil(until, step), floor_time(since, step)
     if (until - since) / step > MAX_BUCKETS:
         raise BadRequest(f"step too small for the window (at most {MAX_BUCKETS} buckets)", param="step")
