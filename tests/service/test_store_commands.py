@@ -243,7 +243,7 @@ async def _snapshot(path: Path) -> tuple[int, dict[str, Any], list[Alert]]:
     await store.open()
     try:
         states = {k: v for k, v in (await store.get_states("")).items() if not k.startswith("reindex:")}
-        return await store.count(), states, await store.alerts()
+        return await store.count(), states, await store.alerts(limit=100_000)
     finally:
         await store.close()
 
@@ -272,6 +272,71 @@ def test_reindex_copies_posts_state_and_alerts_and_resumes(
     again = invoke("reindex", "--from", f"sqlite:{db}", "--to", f"sqlite:{target}", "--restart")
     assert again.exit_code == 0
     assert asyncio.run(_snapshot(target))[0] == 2500  # idempotent: no post twice
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the stores' record_alert to be idempotent (same key, status and time = one row), "
+    "which another branch is making",
+)
+def test_reindexing_twice_records_each_alert_event_once(db: Path, tmp_path: Path) -> None:
+    """Bug: every --restart run appended the alert history again (two runs: two events per event)."""
+    target = tmp_path / "twice.db"
+    for _ in range(2):
+        result = invoke("reindex", "--from", f"sqlite:{db}", "--to", f"sqlite:{target}", "--restart")
+        assert result.exit_code == 0, result.output
+    assert asyncio.run(_snapshot(target))[2] == asyncio.run(_snapshot(db))[2]
+
+
+def test_reindex_copies_the_whole_alert_history(tmp_path: Path) -> None:
+    """Bug: only the newest 10,000 alert events were copied, silently."""
+    source, target = tmp_path / "many.db", tmp_path / "many-copy.db"
+
+    async def fill() -> None:
+        store = SqliteStore(SqliteStore.Options(path=source))
+        await store.open()
+        for minute in range(10_001):
+            await store.record_alert(_alert(minute, "open" if minute % 2 else "updated"))
+        await store.close()
+
+    asyncio.run(fill())
+    result = invoke("reindex", "--from", f"sqlite:{source}", "--to", f"sqlite:{target}")
+    assert result.exit_code == 0, result.output
+    assert "10,001 alert events" in result.output
+    assert "warning" not in result.output
+    copied = asyncio.run(_snapshot(target))[2]
+    assert copied == asyncio.run(_snapshot(source))[2]
+    assert copied[-1].at == at(0), "the oldest event too"
+
+
+def test_reindex_since_an_age_resumes(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bug: the place was kept under a hash of the resolved `--since 3650d`, a different time on
+    every run, so an interrupted reindex started over under a new key instead of resuming."""
+    target = tmp_path / "since.db"
+    original = SqliteStore.upsert
+    calls = {"n": 0}
+
+    async def interrupted(self: SqliteStore, posts: list[Any]) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return await original(self, posts)
+
+    args = ["reindex", "--from", f"sqlite:{db}", "--to", f"sqlite:{target}", "--since", "3650d"]
+    with monkeypatch.context() as patch:
+        patch.setattr(SqliteStore, "upsert", interrupted)
+        assert runner.invoke(app, args).exit_code == 130
+    writes = {"n": 0}
+
+    async def counted(self: SqliteStore, posts: list[Any]) -> Any:
+        writes["n"] += 1
+        return await original(self, posts)
+
+    monkeypatch.setattr(SqliteStore, "upsert", counted)
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert writes["n"] == 2, "resumed after the first of three pages"
+    assert asyncio.run(_snapshot(target))[0] == len(POSTS)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from rich.table import Table
 from indexer import codec
 from indexer.plugins import STORES
 from trendwatch.errors import ConfigError, NotConfigured, QuerySyntaxError, StoreError
-from trendwatch.models import EnrichedPost
+from trendwatch.models import Alert, EnrichedPost
 from trendwatch.query import Query, parse
 from trendwatch.service import plugins
 from trendwatch.service.commands.export_files import Checkpoint, ExportFormat, ExportWriter
@@ -287,14 +287,20 @@ def reindex(
     """
     origin = store_from_spec(source, read_only=True)
     destination = store_from_spec(target)
-    start = parse_since(since)
+    parse_since(since)  # a mistake is a usage error before anything is opened
     console = Console(stderr=True, highlight=False)
-    mark = "reindex:" + hashlib.sha1(f"{source}|{start}".encode()).hexdigest()[:12]
+    # The job as typed (`--since 7d` is the same job tomorrow); the start it resolved to when it
+    # began is kept in the place, so a resume reads the same posts.
+    mark = "reindex:" + hashlib.sha1(f"{source}|{since}".encode()).hexdigest()[:12]
 
-    async def run() -> dict[str, int]:
+    async def run() -> tuple[dict[str, int], bool]:
         async with opened(origin) as old, opened(destination) as new:
             place = None if restart else await new.get_state(mark)
-            place = place or {"after": None, "posts": 0, "state": False, "alerts": False}
+            if not place or "since" not in place:
+                resolved = parse_since(since)
+                fresh = {"after": None, "posts": 0, "state": False, "alerts": False}
+                place = {**fresh, "since": resolved.isoformat() if resolved else None}
+            start = datetime.fromisoformat(place["since"]) if place["since"] else None
             total = await old.count(since=start)
             with _progress(console) as progress:
                 task = progress.add_task("posts", total=total, completed=place["posts"])
@@ -311,21 +317,48 @@ def reindex(
                         copied["state keys"] += 1
                 place["state"] = True
                 await new.set_state(mark, place)
+            complete = True
             if not place["alerts"]:
-                for alert in reversed(await old.alerts(limit=10_000)):
+                history, complete = await alert_history(old)
+                for alert in history:  # oldest first; record_alert is idempotent per event
                     await new.record_alert(alert)
                     copied["alerts"] += 1
                 place["alerts"] = True
                 await new.set_state(mark, place)
             if hasattr(new, "flush"):
                 await new.flush()
-            return copied
+            return copied, complete
 
-    copied = _run(run())
+    copied, complete = _run(run())
     console.print(
         f"copied {copied['posts']:,} posts, {copied['state keys']:,} state keys and {copied['alerts']:,} alert "
         f"events to {target}; now set the config's store: block to it"
     )
+    if not complete:
+        console.print(
+            f"[yellow]warning:[/] {source} answered {copied['alerts']:,} alert events however many were asked "
+            "for (Elasticsearch returns at most 10,000); if it holds more, the older ones were not copied"
+        )
+
+
+ALERT_PAGE = 10_000
+"""Alert events asked for first; doubled until the store has no more."""
+
+
+async def alert_history(store: Any) -> tuple[list[Alert], bool]:
+    """Every recorded alert event, oldest first, and whether that is known to be all of them.
+
+    The store reads the newest `limit` events, so ask for twice as many until fewer come back.
+    A store that caps its answer (Elasticsearch: 10,000 hits) returns the same number twice;
+    the older events cannot be read that way, and the second value is False."""
+    limit, previous = ALERT_PAGE, -1
+    while True:
+        found: list[Alert] = await store.alerts(limit=limit)
+        if len(found) == previous:
+            return found[::-1], False
+        if len(found) < limit:
+            return found[::-1], True
+        previous, limit = len(found), limit * 2
 
 
 # --------------------------------------------------------------------------- store maintenance
