@@ -2,8 +2,9 @@
 
 A window is `from`/`to` (ISO-8601; without an offset means UTC) or a `range` (a duration such
 as `24h`, `7d`) ending at `to` (default: now). It is cut into chart buckets of `step` (chosen
-from the window's length unless given) aligned to the Unix epoch like the store's buckets, and
-widened to whole buckets: `to` rounds up, `from` rounds down. Filters narrow by brand (one of
+from the window's length unless given) on the display zone's calendar (a day starts at local
+midnight, an hour at HH:00 local; see `trendwatch.service.local_buckets`), and widened to whole
+buckets: `to` rounds up, `from` rounds down. Filters narrow by brand (one of
 the configured brands, any letter case), platform and language. Every mistake is a `BadRequest`
 naming the parameter, answered as a 400 with a JSON `ApiError`.
 """
@@ -17,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from indexer.store import PostFilter
 from trendwatch.config import Settings
 from trendwatch.models import SentimentLabel
+from trendwatch.service.local_buckets import LocalGrid
 from trendwatch.service.web import schema
-from trendwatch.timeutil import DisplayClock, as_utc, floor_time, format_duration, parse_duration
+from trendwatch.timeutil import DisplayClock, as_utc, format_duration, parse_duration
 
 DEFAULT_RANGE = timedelta(days=7)
 MAX_BUCKETS = 5000
@@ -98,11 +100,6 @@ def choice(query: Mapping[str, str], name: str, options: tuple[str, ...], defaul
     return value
 
 
-def _ceil(value: datetime, step: timedelta) -> datetime:
-    floor = floor_time(value, step)
-    return floor if floor == value else floor + step
-
-
 @dataclass(frozen=True, slots=True)
 class Scope:
     """The window and filters of one API request."""
@@ -113,6 +110,12 @@ class Scope:
     brand: str | None = None
     platform: str | None = None
     lang: str | None = None
+    tz: str = "UTC"
+
+    @property
+    def grid(self) -> LocalGrid:
+        """The chart buckets: `step` on the display zone's calendar."""
+        return LocalGrid(self.tz, self.step)
 
     @property
     def span(self) -> timedelta:
@@ -166,7 +169,8 @@ def scope(query: Mapping[str, str], settings: Settings, now: datetime) -> Scope:
         raise BadRequest(f"step must be whole seconds and at least {format_duration(MIN_STEP)}", param="step")
     if step > MAX_SPAN:
         raise BadRequest(f"step may be at most {MAX_SPAN.days} days", param="step")
-    until, since = _ceil(until, step), floor_time(since, step)
+    grid = LocalGrid(settings.display.timezone, step)
+    until, since = grid.ceil(until), grid.floor(since)
     if (until - since) / step > MAX_BUCKETS:
         raise BadRequest(f"step too small for the window (at most {MAX_BUCKETS} buckets)", param="step")
     return Scope(
@@ -176,6 +180,7 @@ def scope(query: Mapping[str, str], settings: Settings, now: datetime) -> Scope:
         brand=brand_name(query.get("brand", ""), settings),
         platform=_keyword(query, "platform"),
         lang=_keyword(query, "lang"),
+        tz=grid.tz,
     )
 
 
