@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.source import Batch
 from indexer.sqlite import SqliteStore
 from nlp.enricher import Enricher, build_enricher
-from trendwatch.config import BrandConfig, NlpConfig
-from trendwatch.metrics import POSTS_STORED
+from trendwatch.config import BrandConfig, NlpConfig, settings_from_data
+from trendwatch.errors import ConfigError
+from trendwatch.metrics import POSTS_FILTERED, POSTS_STORED
 from trendwatch.models import Author, Engagement, Enrichment, Post
-from trendwatch.service.pipeline import Pipeline
+from trendwatch.service import plugins
+from trendwatch.service.pipeline import Pipeline, source_filters
 
 T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
 BRANDS = [BrandConfig(name="Kavehmart", aliases=["کاوه مارت"]), BrandConfig(name="Rivalo")]
@@ -68,3 +71,67 @@ async def test_posts_stored_total_counts_each_write_once(store: SqliteStore, enr
     await pipeline.ingest([*posts[:4], post(4, posts[4].text, likes=9)])
     assert stored_total() == {"inserted": before["inserted"] + 5, "updated": before["updated"] + 5}
     assert await store.count() == 5
+
+
+# --------------------------------------------------------------------------- source filters
+
+FILTERED_CONFIG = {
+    "brand": {"name": "Kavehmart", "aliases": ["کاوه مارت"]},
+    "competitors": [{"name": "Rivalo"}],
+    "sources": [
+        {"type": "rss", "name": "news", "feeds": ["https://news.example/rss"], "filter": "brand:kavehmart AND lang:fa"},
+        {"type": "rss", "name": "blogs", "feeds": ["https://blogs.example/rss"]},
+    ],
+}
+
+
+class _OneBatch:
+    """A source with one round of one batch (the pipeline's view of any source)."""
+
+    def __init__(self, name: str, posts: list[Post]) -> None:
+        self.name = name
+        self.interval = timedelta(minutes=5)
+        self.posts = posts
+
+    async def fetch(self, cursor: object) -> AsyncIterator[Batch]:
+        yield Batch(tuple(self.posts), {"after": len(self.posts)})
+
+
+def _mixed_posts(first: int) -> list[Post]:
+    return [
+        post(first, "کاوه مارت سفارشم را دیر فرستاد و پشتیبانی جواب نداد"),  # Kavehmart, Persian: kept
+        post(first + 1, "Kavehmart shipped my order late again"),  # Kavehmart, English
+        post(first + 2, "سفارش از ریوالو خیلی زود رسید، ممنون"),  # Persian, no Kavehmart
+        post(first + 3, "کاوه مارت تخفیف خوبی برای جمعه سیاه گذاشته است"),  # kept
+    ]
+
+
+async def test_a_source_filter_keeps_only_matching_posts_after_enrichment(
+    store: SqliteStore, enricher: Enricher
+) -> None:
+    settings = settings_from_data(FILTERED_CONFIG, registries=plugins.REGISTRIES)
+    filters = source_filters(settings)
+    assert set(filters) == {"news"}
+    pipeline = Pipeline(store, in_process(enricher), filters=filters)
+    before = POSTS_FILTERED.labels(source="news")._value.get()
+    news = await pipeline.collect(_OneBatch("news", _mixed_posts(100)))
+    assert (news.received, news.inserted, news.filtered) == (4, 2, 2)
+    assert POSTS_FILTERED.labels(source="news")._value.get() == before + 2
+    stored = await store.get([f"mastodon:{n}" for n in range(100, 104)])
+    assert sorted(p.id for p in stored) == ["mastodon:100", "mastodon:103"]
+    assert all(p.enrichment.lang == "fa" and "Kavehmart" in p.enrichment.brands for p in stored)
+    assert await store.get_state("cursor:news") == {"after": 4}, "the cursor moves past filtered posts"
+    # A source without a filter stores everything it fetches.
+    blogs = await pipeline.collect(_OneBatch("blogs", _mixed_posts(200)))
+    assert (blogs.inserted, blogs.filtered) == (4, 0)
+    assert await store.count() == 6
+
+
+def test_a_malformed_source_filter_fails_at_load_naming_the_key_and_position() -> None:
+    broken = {**FILTERED_CONFIG, "sources": [{**FILTERED_CONFIG["sources"][0], "filter": "brand:kavehmart AND (late"}]}
+    with pytest.raises(ConfigError) as caught:
+        settings_from_data(broken, file="tw.yaml", registries=plugins.REGISTRIES)
+    (problem,) = caught.value.issues
+    assert problem.path == "sources[0].filter"
+    assert "position 20" in problem.message
+    assert "missing ')'" in problem.message
