@@ -2,9 +2,10 @@
 
 A config file names one own brand, any number of competitors, and plugin blocks (store, sources,
 detectors, notifiers). Each plugin block has `type:` (a registered short name), an optional
-`name:` (defaults to the type) and `enabled:`; every other key in the block is validated against
-the `Options` model of the class that `type:` names, so options live next to their class and are
-never duplicated in a central schema.
+`name:` (defaults to the type) and `enabled:`; a source block also `filter:` (a query posts must
+match to be stored). Every other key in the block is validated against the `Options` model of
+the class that `type:` names, so options live next to their class and are never duplicated in a
+central schema.
 
 `${VAR}` (or `${VAR:-default}`) anywhere in a string pulls a value from the environment; that is
 how secrets get in. A missing variable is an error naming the key; values are never echoed.
@@ -33,7 +34,8 @@ from pydantic import (
     model_validator,
 )
 
-from trendwatch.errors import ConfigError, ConfigIssue, UnknownPluginError
+from trendwatch.errors import ConfigError, ConfigIssue, QuerySyntaxError, UnknownPluginError
+from trendwatch.query import Query, parse
 from trendwatch.registry import Registry
 from trendwatch.timeutil import DisplayClock, Duration, parse_duration, zone
 
@@ -171,12 +173,35 @@ class PluginConfig(BaseModel):
         return self._options
 
 
+class SourceConfig(PluginConfig):
+    """A source block: the common plugin keys, plus `filter:`, a query in the query language
+    (`trendwatch.query`) that a post must match to be stored. The pipeline applies it after
+    enrichment, so `brand:`, `lang:` and topics mean what the NLP stage found."""
+
+    filter: str | None = None
+
+    @field_validator("filter")
+    @classmethod
+    def _a_query(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            parse(value)
+        except QuerySyntaxError as exc:
+            raise ValueError(f"not a valid query: {exc}") from None
+        return value
+
+    @property
+    def query(self) -> Query | None:
+        return parse(self.filter) if self.filter is not None else None
+
+
 class Settings(_Strict):
     brand: BrandConfig
     competitors: list[BrandConfig] = Field(default_factory=list)
     display: DisplayConfig = Field(default_factory=DisplayConfig)
     store: PluginConfig = Field(default_factory=lambda: PluginConfig(type="sqlite"))
-    sources: list[PluginConfig] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
     detectors: list[PluginConfig] = Field(default_factory=list)
     notifiers: list[PluginConfig] = Field(default_factory=list)
     nlp: NlpConfig = Field(default_factory=NlpConfig)
@@ -320,10 +345,11 @@ def _plugins_at(settings: Settings | None, data: dict[str, Any], section: str) -
         entries = [((section,), raw)] if isinstance(raw, dict) else []
     else:
         entries = [((section, i), e) for i, e in enumerate(raw)] if isinstance(raw, list) else []
+    model = SourceConfig if section == "sources" else PluginConfig
     located = []
     for at, entry in entries:
         try:
-            located.append((at, PluginConfig.model_validate(entry)))
+            located.append((at, model.model_validate(entry)))
         except ValidationError:
             continue
     return located

@@ -21,7 +21,16 @@ SOURCE_REQUESTS = Counter(
 POSTS_DROPPED = Counter(
     "trendwatch_posts_dropped_total", "Posts dropped on purpose, by stage and reason.", ["stage", "reason"]
 )
-POSTS_STORED = Counter("trendwatch_posts_stored_total", "Posts written to the store: inserted or updated.", ["result"])
+POSTS_STORED = Counter(
+    "trendwatch_posts_stored_total",
+    "Posts written to the store, inserted or updated; counted by the store, so every write path counts once.",
+    ["result"],
+)
+POSTS_FILTERED = Counter(
+    "trendwatch_posts_filtered_total",
+    "Posts not stored because they did not match their source's `filter:` query, by source.",
+    ["source"],
+)
 ENRICH_SECONDS = Histogram("trendwatch_enrich_batch_seconds", "Wall time to enrich one batch of posts.")
 INGEST_QUEUE = Gauge("trendwatch_ingest_queue_depth", "Batches waiting to be enriched and stored.")
 ALERTS = Counter("trendwatch_alerts_total", "Alert lifecycle events, by rule and status.", ["rule", "status"])

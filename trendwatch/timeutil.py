@@ -7,6 +7,7 @@ on the Gregorian or Jalali calendar, with Latin or Persian digits.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,8 +22,16 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|w|d|h|m|s)")
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
+class OutOfRange(ValueError):
+    """A well-formed duration or time too far out to compute with (beyond Python's datetime
+    range, years 1 to 9999). A ValueError, so pydantic reports it as a validation error."""
+
+
 def parse_duration(value: object) -> timedelta:
-    """`"90s"`, `"5m"`, `"1h30m"`, `"7d"`, `"2w"`, a number of seconds, or a timedelta."""
+    """`"90s"`, `"5m"`, `"1h30m"`, `"7d"`, `"2w"`, a number of seconds, or a timedelta.
+
+    Raises ValueError for anything else, and its subclass `OutOfRange` for a duration longer
+    than a timedelta can hold (about 2.7 million years)."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
@@ -30,12 +39,12 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
+        return _seconds(value, value)
     if not isinstance(value, str):
         raise ValueError("expected a duration such as '5m', '1h' or '7d'")
     text = value.strip().lower().replace(" ", "")
     if text.isdigit():
-        return timedelta(seconds=int(text))
+        return _seconds(int(text), value)
     pos, seconds = 0, 0.0
     for match in _PART.finditer(text):
         if match.start() != pos:
@@ -44,7 +53,24 @@ def parse_duration(value: object) -> timedelta:
         pos = match.end()
     if pos != len(text) or not text:
         raise ValueError(f"{value!r} is not a duration; use e.g. '90s', '5m', '1h30m', '7d'")
-    return timedelta(seconds=seconds)
+    return _seconds(seconds, value)
+
+
+def _seconds(seconds: float, value: object) -> timedelta:
+    if isinstance(seconds, float) and math.isnan(seconds):
+        raise ValueError("expected a duration such as '5m', '1h' or '7d'")
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise OutOfRange(f"{value!r} is too long a duration (at most {timedelta.max.days:,} days)") from None
+
+
+def ago(now: datetime, age: timedelta) -> datetime:
+    """`now - age`, or `OutOfRange` when that is before year 1."""
+    try:
+        return now - age
+    except OverflowError:
+        raise OutOfRange(f"{format_duration(age)} before {now:%Y-%m-%d} is before year 1") from None
 
 
 def format_duration(delta: timedelta) -> str:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from trendwatch.timeutil import DisplayClock, floor_time, format_duration, parse_duration
+from trendwatch.timeutil import DisplayClock, OutOfRange, ago, floor_time, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,21 @@ def test_tehran_jalali_persian_digits() -> None:
     # 2026-03-20 20:30 UTC is 2026-03-21 00:00 in Tehran (UTC+3:30): Nowruz, 1 Farvardin 1405.
     assert clock.format(datetime(2026, 3, 20, 20, 30, tzinfo=UTC)) == "۱۴۰۵-۰۱-۰۱ ۰۰:۰۰"
     assert DisplayClock().format(datetime(2026, 3, 20, 20, 30, tzinfo=UTC)) == "2026-03-20 20:30"
+
+
+@pytest.mark.parametrize("huge", ["99999999999999d", "99999999999999999999", 1e300, float("inf")])
+def test_parse_duration_too_long_is_out_of_range_not_overflow(huge: object) -> None:
+    with pytest.raises(OutOfRange, match="too long a duration"):
+        parse_duration(huge)
+
+
+def test_parse_duration_rejects_nan() -> None:
+    with pytest.raises(ValueError, match="expected a duration"):
+        parse_duration(float("nan"))
+
+
+def test_ago_before_year_one_is_out_of_range() -> None:
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    assert ago(now, timedelta(days=1)) == datetime(2026, 11, 25, tzinfo=UTC)
+    with pytest.raises(OutOfRange, match="before year 1"):
+        ago(now, timedelta(days=999999))

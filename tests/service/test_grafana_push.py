@@ -38,6 +38,7 @@ class FakeGrafana:
     datasources: set[str] = field(default_factory=lambda: {"trendwatch-posts", "trendwatch-alerts"})
     faults: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     concurrent_edit: set[str] = field(default_factory=set)
+    lost_answers: dict[str, str] = field(default_factory=dict)  # uid -> "502" or "timeout", once
     html_settings: bool = False
     requests: list[tuple[str, str]] = field(default_factory=list)
     next_id: int = 1
@@ -149,6 +150,11 @@ class FakeGrafana:
         stored = {**board, "id": existing["dashboard"]["id"] if existing else self._id(), "version": version}
         url = f"/d/{uid}/{uid}"
         self.dashboards[uid] = {"dashboard": stored, "meta": {"folderUid": folder, "url": url, "version": version}}
+        lost = self.lost_answers.pop(uid, None)  # applied, but the answer never reaches the client
+        if lost == "timeout":
+            await asyncio.sleep(3)
+        elif lost is not None:
+            return web.json_response({"message": "Bad Gateway"}, status=int(lost))
         return web.json_response({"id": stored["id"], "uid": uid, "url": url, "status": "success", "version": version})
 
     def _id(self) -> int:
@@ -374,3 +380,45 @@ async def test_cli_push_prints_a_summary_and_fails_on_conflict(grafana: tuple[Fa
     )
     assert missing.exit_code == 2
     assert "token" in missing.output
+
+
+@pytest.mark.parametrize("lost", ["502", "timeout"])
+async def test_a_retried_save_that_grafana_had_applied_is_not_a_conflict(
+    grafana: tuple[FakeGrafana, str], boards: list, lost: str
+) -> None:
+    """Bug: Grafana applied a save but its answer was lost (5xx from a proxy, a timeout); the
+    retry then met our own new version (412 version-mismatch) and was reported as someone
+    else's change."""
+    fake, url = grafana
+    await pusher(url).push(boards)
+    for entry in fake.dashboards.values():  # every dashboard differs from ours: each is saved
+        entry["dashboard"]["description"] = "old"
+    fake.lost_answers["trendwatch-brand"] = lost
+    fake.lost_answers["trendwatch-alerts"] = lost
+    del fake.dashboards["trendwatch-alerts"]  # and one is created afresh
+    report = await pusher(url, timeout=1).push(boards)
+    outcome = {o.uid: o for o in report.outcomes}
+    assert report.ok, [o.problem for o in report.outcomes]
+    assert outcome["trendwatch-brand"].action == "updated"
+    assert outcome["trendwatch-alerts"].action == "created"
+    assert outcome["trendwatch-brand"].version == fake.dashboards["trendwatch-brand"]["dashboard"]["version"]
+    for uid in ("trendwatch-brand", "trendwatch-alerts"):
+        stored = fake.dashboards[uid]["dashboard"]
+        assert _without_volatile(stored) == _without_volatile(next(b for b in boards if b["uid"] == uid))
+    assert not fake.lost_answers, "both saves were applied before their answers were lost"
+
+
+async def test_a_retried_save_meeting_someone_elses_change_is_still_a_conflict(
+    grafana: tuple[FakeGrafana, str], boards: list
+) -> None:
+    fake, url = grafana
+    await pusher(url).push(boards)
+    fake.dashboards["trendwatch-brand"]["dashboard"]["description"] = "old"
+    # The first save fails with a 502 before Grafana applies it; meanwhile someone edits in the UI.
+    fake.faults[("POST", "/api/dashboards/db")] = [502]
+    fake.concurrent_edit.add("trendwatch-brand")
+    report = await pusher(url).push(boards)
+    outcome = {o.uid: o for o in report.outcomes}["trendwatch-brand"]
+    assert outcome.action == "failed"
+    assert "version-mismatch" in (outcome.problem or "")
+    assert fake.dashboards["trendwatch-brand"]["dashboard"]["description"] == "edited in the UI"

@@ -22,7 +22,7 @@ from trendwatch.models import Alert, Author, BrandMention, Engagement, EnrichedP
 from trendwatch.service.report.gather import ReportError, gather, make_request, step_for
 from trendwatch.service.report.model import Report
 
-UNTIL = datetime(2026, 1, 8, tzinfo=UTC)  # Thursday 2026-01-08 03:30 in Tehran; 1404/10/18 Jalali
+UNTIL = datetime(2026, 1, 7, 20, 30, tzinfo=UTC)  # Thursday 2026-01-08 00:00 in Tehran; 1404/10/18 Jalali
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 
@@ -135,8 +135,7 @@ def _posts(tally: dict[str, Tally]) -> list[EnrichedPost]:
                     t.positive += score > 0
                     t.negative += score < 0
                     t.authors.add(author)
-                    bucket = datetime(when.year, when.month, when.day, tzinfo=UTC)
-                    t.daily[bucket] = t.daily.get(bucket, 0) + 1
+                    t.daily[start] = t.daily.get(start, 0) + 1  # `start` is a local (Tehran) midnight
                     t.best_post = max(t.best_post, (likes + reposts + 1, post.id))
                 else:
                     t.previous += 1

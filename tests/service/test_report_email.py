@@ -68,18 +68,18 @@ async def test_the_report_is_mailed_with_its_attachments(
     assert envelope.rcpt_tos == ["ceo@example.com", "strategy@example.com"]
     assert sent.until == UNTIL, "the period ends at the last full hour"
     assert sent.since == UNTIL - 7 * DAY
-    assert message["Subject"] == "گزارش مقایسه با رقبا · ۱۴۰۴/۱۰/۱۱ – ۱۴۰۴/۱۰/۱۸"
+    assert message["Subject"] == "گزارش مقایسه با رقبا · ۱۴۰۴/۱۰/۱۱ – ۱۴۰۴/۱۰/۱۷"
     assert sent.subject == message["Subject"]
     html = message.get_body(("html",)).get_content()
     assert '<html lang="fa" dir="rtl">' in html
     text = message.get_body(("plain",)).get_content()
     assert "بیشترین سهم گفتگو با Digikala بود" in strip_bidi(text)
     attachments = {part.get_filename(): part for part in message.iter_attachments()}
-    assert set(attachments) == {"trendwatch-report-20260108.pdf", "trendwatch-report-20260108.csv"}
+    assert set(attachments) == {"trendwatch-report-20260107.pdf", "trendwatch-report-20260107.csv"}
     assert sent.attachments == tuple(attachments)
-    pdf = PdfReader(io.BytesIO(attachments["trendwatch-report-20260108.pdf"].get_content()))
+    pdf = PdfReader(io.BytesIO(attachments["trendwatch-report-20260107.pdf"].get_content()))
     assert "گزارش مقایسه با رقبا" in strip_bidi(pdf.pages[0].extract_text())
-    assert attachments["trendwatch-report-20260108.csv"].get_content_type() == "text/csv"
+    assert attachments["trendwatch-report-20260107.csv"].get_content_type() == "text/csv"
     assert _sent("delivered") == before + 1
 
 
@@ -93,7 +93,7 @@ async def test_brand_language_and_subject_follow_the_schedule(
     html = message.get_body(("html",)).get_content()
     assert '<html lang="en" dir="ltr">' in html
     assert "Snapp Shop" not in html
-    assert [p.get_filename() for p in message.iter_attachments()] == ["trendwatch-report-20260108.html"]
+    assert [p.get_filename() for p in message.iter_attachments()] == ["trendwatch-report-20260107.html"]
 
 
 async def test_a_refused_login_fails_at_once_and_is_not_retryable(

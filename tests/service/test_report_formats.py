@@ -170,7 +170,7 @@ def test_english_html_is_ltr_with_latin_digits(en: Rendered) -> None:
     assert (root["lang"], root["dir"]) == ("en", "ltr")
     text = html.decode("utf-8")
     assert "Competitor report" in text
-    assert "2026-01-01 – 2026-01-08" in text
+    assert "2026-01-01 – 2026-01-07" in text  # seven whole local days
     assert '<td class="num">84</td>' in text
 
 
@@ -258,7 +258,7 @@ def test_csv_rows_per_brand_and_day(fa: Rendered) -> None:
     assert data.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert len(rows) == 3 * 7
-    assert rows[0]["bucket_start"] == "2026-01-01T03:30:00+03:30"
+    assert rows[0]["bucket_start"] == "2026-01-01T00:00:00+03:30", "a day from local midnight"
     assert rows[0]["date_shown"] == "۱۴۰۴/۱۰/۱۱"
     for summary in report.brands:
         mine = [r for r in rows if r["brand"] == summary.brand]
@@ -295,8 +295,8 @@ def test_numbers_and_dates_follow_the_display_settings() -> None:
     assert en.percent(0.333) == "33%"
     assert fa.change(None) == "تازه"
     assert en.change(None) == "new"
-    assert fa.date(UNTIL) == "۱۴۰۴/۱۰/۱۸"
-    assert en.date(UNTIL) == "2026-01-08"
+    assert fa.date(UNTIL) == "۱۴۰۴/۱۰/۱۸"  # UNTIL is the first moment of that local day
+    assert en.date(UNTIL) == "2026-01-07"  # 20:30 on the UTC clock
     assert fa.maybe(None) == en.maybe(None) == "—"
 
 
@@ -327,7 +327,7 @@ async def test_cli_writes_each_format_while_the_store_is_open(fa_world: ReportWo
     config = _config(fa_world, tmp_path)
     for name in ("r.pdf", "r.html", "r.csv"):
         out = tmp_path / name
-        result = await _run("-c", str(config), "--out", str(out), "--until", "2026-01-08T03:30")
+        result = await _run("-c", str(config), "--out", str(out), "--until", "2026-01-08")
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 500
         assert "wrote" in result.output
@@ -392,3 +392,14 @@ async def test_cli_reports_a_missing_database_clearly(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "error:" in result.output
     assert not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.parametrize(("since", "words"), [("99999999999999d", "too long a duration"), ("999999d", "before year 1")])
+async def test_cli_period_out_of_range_is_a_usage_error_naming_since(
+    fa_world: ReportWorld, tmp_path: Path, since: str, words: str
+) -> None:
+    """Bug: a --since beyond what a datetime holds crashed with OverflowError."""
+    result = await _run("-c", str(_config(fa_world, tmp_path)), "--out", str(tmp_path / "r.csv"), "--since", since)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --since:" in result.output
+    assert words in result.output

@@ -89,8 +89,10 @@ def tone_counts(posts: list[EnrichedPost], brand: str) -> Counter[str]:
 
 async def test_overview_figures_match_the_posts(client: CheckedClient, built: Built) -> None:
     body = await client.get("/api/overview")
-    assert body["window"]["since"] == "2026-11-19T12:00:00Z"
-    assert body["window"]["until"] == "2026-11-26T12:00:00Z"
+    # END is 15:30 in Tehran; hourly buckets start on the local hour, so the window widens to
+    # 15:00 .. 16:00 local (it used to stay at HH:30 local, the epoch's hours).
+    assert body["window"]["since"] == "2026-11-19T11:30:00Z"
+    assert body["window"]["until"] == "2026-11-26T12:30:00Z"
     assert body["window"]["step_seconds"] == 3600
     assert [b["name"] for b in body["brands"]] == list(BRANDS)
     total = sum(len(built.about(b, *WEEK)) for b in BRANDS)
@@ -105,8 +107,8 @@ async def test_overview_figures_match_the_posts(client: CheckedClient, built: Bu
         assert 0 < figures["tone"]["margin"] < 0.1
         assert figures["previous_posts"] == 0, "the synthetic week has nothing before it"
         series = figures["series"]
-        assert len(series["times"]) == 168
-        assert series["times"][0] == "2026-11-19T15:30", "local wall-clock time in Asia/Tehran"
+        assert len(series["times"]) == 169
+        assert series["times"][0] == "2026-11-19T15:00", "local wall-clock hours in Asia/Tehran"
         assert sum(series["posts"]) == len(posts)
     assert body["brands"][0]["own"] is True
     incident = hashtag_key(INCIDENT_HASHTAG).replace("_", " ")
@@ -141,10 +143,11 @@ async def test_filters_change_what_the_overview_shows(client: CheckedClient, bui
 
 
 async def test_change_against_the_previous_window(client: CheckedClient, built: Built) -> None:
-    body = await client.get("/api/overview", range="2d")
+    to = END + timedelta(minutes=30)  # 16:00 in Tehran: a whole local hour, so the window is exactly 2 days
+    body = await client.get("/api/overview", range="2d", to=to.isoformat())
     for figures in body["brands"]:
-        now = len(built.about(figures["name"], END - timedelta(days=2), END))
-        before = len(built.about(figures["name"], END - timedelta(days=4), END - timedelta(days=2)))
+        now = len(built.about(figures["name"], to - timedelta(days=2), to))
+        before = len(built.about(figures["name"], to - timedelta(days=4), to - timedelta(days=2)))
         assert (figures["posts"], figures["previous_posts"]) == (now, before)
         assert figures["change"] == pytest.approx((now - before) / before, abs=1e-4)
     assert len(body["brands"][0]["series"]["times"]) == 48
@@ -281,7 +284,7 @@ async def _acknowledge_and_mute(client: CheckedClient, store: SqliteStore) -> No
 
     status, body = await client.call("POST", "/api/alerts/ack", body={"key": "no-such|alert"})
     assert (status, body["param"]) == (404, "key")
-    for duration in ("0s", "banana", "400d"):
+    for duration in ("0s", "banana", "400d", "99999999999999999999999999d"):
         status, body = await client.call("POST", "/api/alerts/mute", body={"key": SPIKE, "duration": duration})
         assert (status, body["param"]) == (400, "duration"), duration
 
@@ -346,7 +349,8 @@ async def test_persian_display_dates_digits_and_explanations(persian: CheckedCli
     clock = DisplayClock(tz="Asia/Tehran", calendar="jalali", digits="persian")
     meta = await persian.get("/api/meta")
     assert meta["display"] == {"timezone": "Asia/Tehran", "calendar": "jalali", "digits": "persian", "language": "fa"}
-    assert meta["window"]["since_display"] == clock.format(WEEK[0]) == "۱۴۰۵-۰۸-۲۸ ۱۵:۳۰"
+    # The week starts at 15:30 in Tehran; the window widens to the local hour.
+    assert meta["window"]["since_display"] == clock.format(WEEK[0] - timedelta(minutes=30)) == "۱۴۰۵-۰۸-۲۸ ۱۵:۰۰"
     posts = await persian.get("/api/posts", limit="5")
     assert all(p["created_display"] == clock.format(_at(p["created_at"])) for p in posts["posts"])
     alerts = await persian.get("/api/alerts")

@@ -27,7 +27,7 @@ from crawlers.http import create_session
 from trendwatch.config import Settings
 from trendwatch.service import plugins
 from trendwatch.service.enrichment import EnrichmentPool
-from trendwatch.service.pipeline import Pipeline
+from trendwatch.service.pipeline import Pipeline, source_filters
 from trendwatch.service.report.schedule import send_scheduled_report
 from trendwatch.service.scheduler import Health, ReportJob, Scheduler
 from trendwatch.service.web import create_app
@@ -60,7 +60,7 @@ class Service:
             self.session = await stack.enter_async_context(create_session(settings.http))
             self.enrich = EnrichmentPool(settings.nlp, settings.brands)
             stack.callback(self.enrich.close)
-            self.pipeline = Pipeline(self.store, self.enrich, settings.ingest)
+            self.pipeline = Pipeline(self.store, self.enrich, settings.ingest, source_filters(settings))
             self.sources = plugins.build_sources(settings, self.session)
             self.detectors = plugins.build_detectors(settings)
             self.notifiers = plugins.build_notifiers(settings, self.session)

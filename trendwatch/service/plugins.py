@@ -6,6 +6,7 @@ against the Options of the class its `type:` names.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def build_notifiers(settings: Settings, session: aiohttp.ClientSession) -> list[
     return _build("notifiers", settings.notifiers, lambda p: NOTIFIERS.get(p.type)(p.name, p.options, session))
 
 
-def _build(section: str, plugins: list[PluginConfig], make: Any) -> list[Any]:
+def _build(section: str, plugins: Sequence[PluginConfig], make: Any) -> list[Any]:
     """Construct each enabled plugin; one that raises NotConfigured is skipped with a warning."""
     built = []
     for plugin in plugins:

@@ -29,7 +29,7 @@ from trendwatch.config import Settings
 from trendwatch.models import Alert
 from trendwatch.service import logs, plugins
 from trendwatch.service.app import alert_context
-from trendwatch.timeutil import parse_duration, utcnow
+from trendwatch.timeutil import OutOfRange, ago, parse_duration, utcnow
 
 
 def register(app: typer.Typer) -> None:
@@ -139,17 +139,19 @@ def parse_when(text: str, now: datetime, option: str) -> datetime:
     if value.lower() == "now":
         return now
     try:
-        return now - parse_duration(value)
+        return ago(now, parse_duration(value))
+    except OutOfRange as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
     except ValueError:
         pass
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset that moves it out of years 1-9999
         raise typer.BadParameter(
             f"{text!r} is neither a time (2026-11-01, 2026-11-01T08:00+03:30) nor a duration ago (7d, 36h)",
             param_hint=option,
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _history(

@@ -22,7 +22,7 @@ from trendwatch.service.grafana.push import GrafanaPusher, PushError
 from trendwatch.service.report.gather import ReportError, gather, make_request
 from trendwatch.service.report.model import Language, Report, ReportRequest
 from trendwatch.service.report.render import format_for, render
-from trendwatch.timeutil import as_utc, parse_duration, zone
+from trendwatch.timeutil import ago, as_utc, parse_duration, utcnow, zone
 
 grafana_app = typer.Typer(
     name="grafana",
@@ -175,12 +175,13 @@ def report_command(
     languages: dict[str | None, Language | None] = {None: None, "en": "en", "fa": "fa"}
     if lang not in languages:
         raise typer.BadParameter("use en or fa", param_hint="--lang")
-    try:
-        span = parse_duration(since)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--since") from None
     settings = _settings(config)
     end = _until(until, settings) if until else None
+    try:
+        span = parse_duration(since)
+        ago(end or utcnow(), span)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
     try:
         chosen = format_for(out, fmt)
         request = make_request(settings, span=span, until=end, brands=brand or (), language=languages[lang])

@@ -10,17 +10,14 @@ sidecar file, and running the same command again carries on where it stopped.
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
-import json
 import os
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,10 +27,11 @@ from rich.table import Table
 from indexer import codec
 from indexer.plugins import STORES
 from trendwatch.errors import ConfigError, NotConfigured, QuerySyntaxError, StoreError
-from trendwatch.models import EnrichedPost
+from trendwatch.models import Alert, EnrichedPost
 from trendwatch.query import Query, parse
 from trendwatch.service import plugins
-from trendwatch.timeutil import as_utc, parse_duration, utcnow
+from trendwatch.service.commands.export_files import Checkpoint, ExportFormat, ExportWriter
+from trendwatch.timeutil import OutOfRange, ago, as_utc, parse_duration, utcnow
 
 store_app = typer.Typer(
     name="store", help="Look after the store: size and health, retention, vacuum, Elasticsearch templates.",
@@ -112,16 +110,22 @@ async def opened(store: Any) -> AsyncIterator[Any]:
         await store.close()
 
 
-def parse_since(value: str | None) -> datetime | None:
+def parse_since(value: str | None, option: str = "--since") -> datetime | None:
     """A date, an ISO time (UTC unless it says otherwise) or an age such as 7d."""
     if value is None:
         return None
-    with suppress(ValueError):
-        return utcnow() - parse_duration(value)
+    try:
+        return ago(utcnow(), parse_duration(value))
+    except OutOfRange as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+    except ValueError:
+        pass
     try:
         return as_utc(datetime.fromisoformat(value))
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is neither a date (2026-11-01), a time, nor an age (7d)") from None
+    except (ValueError, OverflowError):
+        raise typer.BadParameter(
+            f"{value!r} is neither a date (2026-11-01), a time, nor an age (7d)", param_hint=option
+        ) from None
 
 
 def _run(coro: Any) -> Any:
@@ -173,7 +177,7 @@ def search(
     except QuerySyntaxError as exc:
         raise typer.BadParameter(str(exc), param_hint="QUERY") from None
     target = resolve_store(config, store, read_only=True)
-    window = parse_since(since), parse_since(until)
+    window = parse_since(since), parse_since(until, "--until")
 
     async def run() -> list[EnrichedPost]:
         async with opened(target) as s:
@@ -201,124 +205,6 @@ def search(
 # --------------------------------------------------------------------------- export
 
 
-class ExportFormat(StrEnum):
-    ndjson = "ndjson"
-    csv = "csv"
-    parquet = "parquet"
-
-
-COLUMNS = (
-    "id", "platform", "source", "created_at", "lang", "author_id", "author_handle", "title", "text", "url",
-    "brands", "hashtags", "topics", "sentiment", "sentiment_label", "likes", "reposts", "replies", "views",
-)  # fmt: skip
-
-
-def flat_row(post: EnrichedPost) -> dict[str, Any]:
-    """One post as a flat row (csv, parquet): lists joined with '|', absent counts empty."""
-    p, e = post.post, post.enrichment
-    return {
-        "id": p.id,
-        "platform": p.platform,
-        "source": p.source,
-        "created_at": p.created_at.isoformat(),
-        "lang": e.lang,
-        "author_id": p.author.id if p.author else None,
-        "author_handle": p.author.handle if p.author else None,
-        "title": p.title,
-        "text": p.text,
-        "url": p.url,
-        "brands": "|".join(e.brands),
-        "hashtags": "|".join(codec.hashtags_of(post)),
-        "topics": "|".join(codec.topics_of(post)),
-        "sentiment": e.sentiment,
-        "sentiment_label": e.sentiment_label,
-        "likes": p.engagement.likes,
-        "reposts": p.engagement.reposts,
-        "replies": p.engagement.replies,
-        "views": p.engagement.views,
-    }
-
-
-class _Writer:
-    """Appends pages of posts to an export in progress (`<out>.partial`, plus a parts directory
-    for parquet), so an interrupted export resumes without repeating or losing a row."""
-
-    def __init__(self, out: Path, fmt: ExportFormat, resume: bool) -> None:
-        self.out, self.fmt = out, fmt
-        self.partial = out.with_name(out.name + ".partial")
-        self.parts = out.with_name(out.name + ".parts")
-        self.handle: IO[str] | None = None
-        self.part = len(list(self.parts.glob("part-*.parquet"))) if resume and self.parts.exists() else 0
-        if fmt is ExportFormat.parquet:
-            _require_pyarrow()
-            self.parts.mkdir(exist_ok=True)
-        else:
-            self.handle = self.partial.open("a" if resume else "w", encoding="utf-8", newline="")
-            if fmt is ExportFormat.csv and self.handle.tell() == 0:
-                csv.writer(self.handle).writerow(COLUMNS)
-
-    def write(self, posts: list[EnrichedPost]) -> None:
-        if self.fmt is ExportFormat.ndjson:
-            assert self.handle is not None
-            self.handle.write("".join(codec.dump_post(p).decode() + "\n" for p in posts))
-        elif self.fmt is ExportFormat.csv:
-            assert self.handle is not None
-            writer = csv.DictWriter(self.handle, fieldnames=COLUMNS)
-            writer.writerows(flat_row(p) for p in posts)
-        else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pa.Table.from_pylist([flat_row(p) for p in posts], schema=_parquet_schema())
-            self.part += 1
-            pq.write_table(table, self.parts / f"part-{self.part:06d}.parquet")
-        if self.handle is not None:
-            self.handle.flush()
-            os.fsync(self.handle.fileno())
-
-    def finish(self) -> None:
-        if self.handle is not None:
-            self.handle.close()
-            self.partial.replace(self.out)
-            return
-        import pyarrow.parquet as pq
-
-        parts = sorted(self.parts.glob("part-*.parquet"))
-        with pq.ParquetWriter(self.out, _parquet_schema()) as writer:
-            for part in parts:
-                writer.write_table(pq.read_table(part))
-        for part in parts:
-            part.unlink()
-        self.parts.rmdir()
-
-    def close(self) -> None:
-        if self.handle is not None and not self.handle.closed:
-            self.handle.close()
-
-
-def _require_pyarrow() -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise typer.BadParameter(
-            "parquet needs pyarrow: pip install 'trendwatch[parquet]'", param_hint="--format"
-        ) from None
-
-
-def _parquet_schema() -> Any:
-    import pyarrow as pa
-
-    text = pa.string()
-    types = {
-        "sentiment": pa.float64(),
-        "likes": pa.int64(),
-        "reposts": pa.int64(),
-        "replies": pa.int64(),
-        "views": pa.int64(),
-    }
-    return pa.schema([(name, types.get(name, text)) for name in COLUMNS])
-
-
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write.", metavar="FILE", show_default=False)],
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="ndjson (lossless), csv or parquet.")] = (
@@ -341,40 +227,45 @@ def export(
         raise typer.BadParameter(f"the directory {out.parent} does not exist", param_hint="--out")
     if out.exists() and not restart:
         raise typer.BadParameter(f"{out} exists; remove it or pass --restart to overwrite", param_hint="--out")
-    start = parse_since(since)
     source = resolve_store(config, store, read_only=True)
-    checkpoint = out.with_name(out.name + ".progress.json")
-    job = {"format": fmt.value, "query": query, "since": start.isoformat() if start else None}
-    resume = checkpoint.exists() and not restart and json.loads(checkpoint.read_text())["job"] == job
-    state: dict[str, Any] = (
-        json.loads(checkpoint.read_text()) if resume else {"job": job, "after": None, "written": 0, "seen": 0}
-    )
+    checkpoint_file = Checkpoint.path_for(out)
+    # The job as typed: `--since 7d` is the same job tomorrow, and resumes from the start it
+    # resolved to when it began (kept in the checkpoint), so no page is skipped or repeated.
+    job = {"format": fmt.value, "query": query, "since": since, "store": store or str(config)}
+    resumed = None if restart else Checkpoint.load(checkpoint_file, job)
+    if resumed is None:
+        start = parse_since(since)
+        checkpoint = Checkpoint(job=job, since=start.isoformat() if start else None)
+    else:
+        checkpoint = resumed
+        start = datetime.fromisoformat(checkpoint.since) if checkpoint.since else None
     console = Console(stderr=True, highlight=False)
 
     async def run() -> int:
         async with opened(source) as s:
             total = await s.count(since=start)
-            writer = _Writer(out, fmt, resume)
+            writer = ExportWriter(out, fmt, resumed)
             try:
                 with _progress(console) as progress:
-                    task = progress.add_task("exporting", total=total, completed=state["seen"])
-                    async for posts, cursor in s.scan(since=start, after=state["after"]):
+                    task = progress.add_task("exporting", total=total, completed=checkpoint.seen)
+                    async for posts, cursor in s.scan(since=start, after=checkpoint.after):
                         kept = [p for p in posts if matcher is None or matcher.matches(p)]
                         if kept:
                             writer.write(kept)
-                        state.update(
-                            after=cursor, written=state["written"] + len(kept), seen=state["seen"] + len(posts)
-                        )
-                        checkpoint.write_text(json.dumps(state))
-                        progress.update(task, completed=state["seen"])
+                        checkpoint.after = cursor
+                        checkpoint.written += len(kept)
+                        checkpoint.seen += len(posts)
+                        writer.mark(checkpoint)
+                        checkpoint.save(checkpoint_file)  # after the page is on disk
+                        progress.update(task, completed=checkpoint.seen)
                 writer.finish()
             finally:
                 writer.close()
-            checkpoint.unlink()
-            return int(state["written"])
+            checkpoint_file.unlink(missing_ok=True)
+            return checkpoint.written
 
     written = _run(run())
-    console.print(f"wrote {written:,} posts to {out}" + (" (resumed)" if resume else ""))
+    console.print(f"wrote {written:,} posts to {out}" + (" (resumed)" if resumed else ""))
 
 
 # --------------------------------------------------------------------------- reindex
@@ -396,14 +287,20 @@ def reindex(
     """
     origin = store_from_spec(source, read_only=True)
     destination = store_from_spec(target)
-    start = parse_since(since)
+    parse_since(since)  # a mistake is a usage error before anything is opened
     console = Console(stderr=True, highlight=False)
-    mark = "reindex:" + hashlib.sha1(f"{source}|{start}".encode()).hexdigest()[:12]
+    # The job as typed (`--since 7d` is the same job tomorrow); the start it resolved to when it
+    # began is kept in the place, so a resume reads the same posts.
+    mark = "reindex:" + hashlib.sha1(f"{source}|{since}".encode()).hexdigest()[:12]
 
-    async def run() -> dict[str, int]:
+    async def run() -> tuple[dict[str, int], bool]:
         async with opened(origin) as old, opened(destination) as new:
             place = None if restart else await new.get_state(mark)
-            place = place or {"after": None, "posts": 0, "state": False, "alerts": False}
+            if not place or "since" not in place:
+                resolved = parse_since(since)
+                fresh = {"after": None, "posts": 0, "state": False, "alerts": False}
+                place = {**fresh, "since": resolved.isoformat() if resolved else None}
+            start = datetime.fromisoformat(place["since"]) if place["since"] else None
             total = await old.count(since=start)
             with _progress(console) as progress:
                 task = progress.add_task("posts", total=total, completed=place["posts"])
@@ -420,21 +317,48 @@ def reindex(
                         copied["state keys"] += 1
                 place["state"] = True
                 await new.set_state(mark, place)
+            complete = True
             if not place["alerts"]:
-                for alert in reversed(await old.alerts(limit=10_000)):
+                history, complete = await alert_history(old)
+                for alert in history:  # oldest first; record_alert is idempotent per event
                     await new.record_alert(alert)
                     copied["alerts"] += 1
                 place["alerts"] = True
                 await new.set_state(mark, place)
             if hasattr(new, "flush"):
                 await new.flush()
-            return copied
+            return copied, complete
 
-    copied = _run(run())
+    copied, complete = _run(run())
     console.print(
         f"copied {copied['posts']:,} posts, {copied['state keys']:,} state keys and {copied['alerts']:,} alert "
         f"events to {target}; now set the config's store: block to it"
     )
+    if not complete:
+        console.print(
+            f"[yellow]warning:[/] {source} answered {copied['alerts']:,} alert events however many were asked "
+            "for (Elasticsearch returns at most 10,000); if it holds more, the older ones were not copied"
+        )
+
+
+ALERT_PAGE = 10_000
+"""Alert events asked for first; doubled until the store has no more."""
+
+
+async def alert_history(store: Any) -> tuple[list[Alert], bool]:
+    """Every recorded alert event, oldest first, and whether that is known to be all of them.
+
+    The store reads the newest `limit` events, so ask for twice as many until fewer come back.
+    A store that caps its answer (Elasticsearch: 10,000 hits) returns the same number twice;
+    the older events cannot be read that way, and the second value is False."""
+    limit, previous = ALERT_PAGE, -1
+    while True:
+        found: list[Alert] = await store.alerts(limit=limit)
+        if len(found) == previous:
+            return found[::-1], False
+        if len(found) < limit:
+            return found[::-1], True
+        previous, limit = len(found), limit * 2
 
 
 # --------------------------------------------------------------------------- store maintenance
@@ -475,10 +399,9 @@ def retention(
 ) -> None:
     """Delete posts (with their counts and index entries) and alerts older than an age."""
     try:
-        age = parse_duration(older_than)
+        cutoff = ago(utcnow(), parse_duration(older_than))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--older-than") from None
-    cutoff = utcnow() - age
     target = resolve_store(config, store)
     if not yes:
         typer.confirm(f"delete every post created before {cutoff:%Y-%m-%d %H:%M} UTC from {target!r}?", abort=True)

@@ -177,6 +177,7 @@ class GrafanaPusher:
     async def _push_one(self, board: dict[str, Any], folder: str, *, uid_known: bool) -> PushOutcome:
         uid, title = str(board.get("uid", "")), str(board.get("title", ""))
         current: dict[str, Any] | None = None
+        sent = 0  # save requests made (more than one: retried)
         try:
             if uid_known:
                 try:
@@ -194,8 +195,20 @@ class GrafanaPusher:
                 "overwrite": self.overwrite,
                 "message": f"trendwatch {__version__}: grafana push",
             }
-            saved = await self._call(f"save dashboard {uid}", lambda: self._api.dashboard.update_dashboard(payload))
+
+            async def save() -> Any:
+                nonlocal sent
+                sent += 1
+                return await self._api.dashboard.update_dashboard(payload)
+
+            saved = await self._call(f"save dashboard {uid}", save)
         except _Refused as exc:
+            if exc.status == 412 and sent > 1:
+                # A save retried after a timeout or 5xx that Grafana had in fact applied meets our
+                # own new version: if what Grafana holds now is ours, the push did its work.
+                ours = await self._ours_after_retry(uid, board, folder)
+                if ours is not None:
+                    return PushOutcome(uid, title, "updated" if current else "created", *ours)
             return PushOutcome(uid, title, "failed", problem=_explain_refusal(exc, title, self.folder))
         except PushError as exc:
             if isinstance(exc, _Fatal):
@@ -203,6 +216,20 @@ class GrafanaPusher:
             return PushOutcome(uid, title, "failed", problem=str(exc))
         action: Action = "updated" if current else "created"
         return PushOutcome(uid, title, action, saved.get("version"), saved.get("url"))
+
+    async def _ours_after_retry(
+        self, uid: str, board: dict[str, Any], folder: str
+    ) -> tuple[int | None, str | None] | None:
+        """(version, url) when Grafana now holds exactly `board` in `folder`, else None."""
+        try:
+            current = await self._call(f"read dashboard {uid}", lambda: self._api.dashboard.get_dashboard(uid))
+        except _Refused:
+            return None
+        stored = (current or {}).get("dashboard") or {}
+        meta = (current or {}).get("meta") or {}
+        if _comparable(stored) != _comparable(board) or meta.get("folderUid") != folder:
+            return None
+        return stored.get("version"), meta.get("url")
 
     async def _call(self, what: str, request: Callable[[], Awaitable[T]]) -> T:
         """Run one API request: retry 5xx/timeouts/connection errors, sort out 4xx answers."""

@@ -6,9 +6,11 @@ whole period (exact unique authors and tone), the same for the previous period o
 `drivers` examples, read back with `get` for their engagement). Then the alerts whose latest
 event falls in the period, one line per alert.
 
-Buckets are aligned to the Unix epoch (the Store contract). A step longer than the time since
-the epoch puts the whole window into one bucket, which is how a period total with exact unique
-authors is asked for without a dedicated store method.
+Chart buckets follow the display zone's calendar (a day from local midnight, so a Jalali date
+holds that local day; `trendwatch.service.local_buckets`). The store's own buckets are aligned to
+the Unix epoch (the Store contract): a step longer than the time since the epoch puts the whole
+window into one bucket, which is how a period total with exact unique authors is asked for
+without a dedicated store method.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from typing import Any, Protocol
 from trendwatch.config import Settings
 from trendwatch.errors import TrendwatchError
 from trendwatch.models import Alert, Bucket, Drivers, EnrichedPost, Series, SeriesQuery, TermCount
+from trendwatch.service.local_buckets import LocalGrid, local_series
 from trendwatch.service.report.model import BrandSummary, Language, Report, ReportRequest, TopPost
-from trendwatch.timeutil import floor_time, utcnow
+from trendwatch.timeutil import OutOfRange, ago, utcnow
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -82,9 +85,13 @@ def make_request(
         if match not in chosen:
             chosen.append(match)
     ordered = [b.name for b in settings.brands if not chosen or b.name in chosen]
-    end = until if until is not None else floor_time(utcnow(), HOUR)
+    end = until if until is not None else LocalGrid(settings.display.timezone, HOUR).floor(utcnow())
+    try:
+        since = ago(end, span)
+    except OutOfRange as exc:
+        raise ReportError(f"the period is too long: {exc}") from None
     return ReportRequest(
-        since=end - span,
+        since=since,
         until=end,
         brands=tuple(ordered),
         other_brands=tuple(b.name for b in settings.brands if b.name not in ordered),
@@ -121,15 +128,16 @@ async def _brand(store: ReportStore, request: ReportRequest, brand: str, step: t
     since, until = request.since, request.until
     whole = _whole_window(until)
     detail = SeriesQuery(kind="brand", step=step, subject=brand)
+    grid = LocalGrid(request.clock.tz, step)
     series, total, previous, hashtags, topics, drivers = await asyncio.gather(
-        store.series(detail, since, until),
+        local_series(store, detail, since, until, grid),
         store.series(SeriesQuery(kind="brand", step=whole, subject=brand), since, until),
         store.series(SeriesQuery(kind="brand", step=whole, subject=brand), since - request.span, since),
         store.top_terms("hashtag", since, until, brand=brand, limit=request.top_terms),
         store.top_terms("topic", since, until, brand=brand, limit=request.top_terms),
         store.drivers(detail, brand, since, until, limit=max(request.top_posts * 3, 5)),
     )
-    buckets = _dense(series[0] if series else None, since, until, step)
+    buckets = _dense(series[0] if series else None, since, until, grid)
     period = [b for s in total for b in s.buckets]
     before = [b for s in previous for b in s.buckets]
     posts = await store.get([p.id for p in drivers.posts]) if drivers.posts else []
@@ -154,14 +162,9 @@ def _whole_window(until: datetime) -> timedelta:
     return timedelta(seconds=int(until.timestamp()) + 1)
 
 
-def _dense(series: Series | None, since: datetime, until: datetime, step: timedelta) -> tuple[Bucket, ...]:
+def _dense(series: Series | None, since: datetime, until: datetime, grid: LocalGrid) -> tuple[Bucket, ...]:
     by_start = {b.start: b for b in series.buckets} if series else {}
-    out = []
-    t = floor_time(since, step)
-    while t < until:
-        out.append(by_start.get(t) or Bucket(start=t, count=0))
-        t += step
-    return tuple(out)
+    return tuple(by_start.get(t) or Bucket(start=t, count=0) for t in grid.starts(since, until))
 
 
 def _top_posts(brand: str, posts: Sequence[EnrichedPost], limit: int) -> tuple[TopPost, ...]:

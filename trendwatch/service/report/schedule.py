@@ -49,12 +49,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from trendwatch.config import Settings
 from trendwatch.errors import DeliveryError
 from trendwatch.metrics import NOTIFICATIONS
+from trendwatch.service.local_buckets import LocalGrid
 from trendwatch.service.report.gather import HOUR, ReportStore, gather, make_request
 from trendwatch.service.report.locale import strip_bidi
 from trendwatch.service.report.model import Format, Report
 from trendwatch.service.report.render import MEDIA_TYPES, render
 from trendwatch.service.report.view import make_view
-from trendwatch.timeutil import Duration, floor_time, parse_duration, utcnow
+from trendwatch.timeutil import Duration, parse_duration, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -132,7 +133,7 @@ async def send_scheduled_report(
     request = make_request(
         settings,
         span=schedule.period,
-        until=floor_time(now, HOUR),
+        until=LocalGrid(settings.display.timezone, HOUR).floor(now),  # the last full local hour
         brands=schedule.brands,
         language=schedule.language,
     )

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from trendwatch.config import BrandConfig
 from trendwatch.models import Series, SeriesQuery
+from trendwatch.service.local_buckets import local_series
 from trendwatch.service.web import schema
 from trendwatch.service.web.figures import brand_figures, series, terms
 from trendwatch.service.web.params import Scope
@@ -59,10 +60,12 @@ async def compare_view(request: web.Request) -> schema.Compare:
     now, before, found = await asyncio.gather(
         env.store.facets("brand", scope.since, scope.until, where=every_brand, limit=1000),
         env.store.facets("brand", *scope.previous, where=every_brand, limit=1000),
-        env.store.series(
+        local_series(
+            env.store,
             SeriesQuery(kind="brand", step=scope.step, platform=scope.platform, lang=scope.lang),
             scope.since,
             scope.until,
+            scope.grid,
         ),
     )
     configured = env.settings.brands

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from indexer.store import Facet
 from trendwatch.models import SeriesQuery
+from trendwatch.service.local_buckets import local_series
 from trendwatch.service.web import schema
 from trendwatch.service.web.figures import brand_figures, facet_tone, series, terms
 from trendwatch.service.web.posts import post_item
@@ -44,10 +45,12 @@ async def drilldown_view(request: web.Request) -> schema.Drilldown:
     now, before, found = await asyncio.gather(
         store.facets("brand", scope.since, scope.until, where=every_brand, limit=1000),
         store.facets("brand", *scope.previous, where=every_brand, limit=1000),
-        store.series(
+        local_series(
+            store,
             SeriesQuery(kind="brand", step=scope.step, subject=name, platform=scope.platform, lang=scope.lang),
             scope.since,
             scope.until,
+            scope.grid,
         ),
     )
     platforms, languages, top_posts, top_authors, hashtags, topics = await asyncio.gather(

@@ -47,11 +47,7 @@ def local_time(clock: DisplayClock, value: datetime) -> str:
 def series(found: Series | None, scope: Scope, clock: DisplayClock) -> schema.Series:
     """The buckets of [since, until), zero-filled, with local times for the chart."""
     by_start = {b.start: b for b in found.buckets} if found is not None else {}
-    buckets: list[Bucket] = []
-    t = scope.since
-    while t < scope.until:
-        buckets.append(by_start.get(t) or Bucket(start=t, count=0))
-        t += scope.step
+    buckets = [by_start.get(t) or Bucket(start=t, count=0) for t in scope.grid.starts(scope.since, scope.until)]
     return schema.Series(
         times=[local_time(clock, b.start) for b in buckets],
         posts=[b.count for b in buckets],

@@ -9,6 +9,7 @@ import itertools
 from aiohttp import web
 
 from trendwatch.models import SeriesQuery
+from trendwatch.service.local_buckets import local_series
 from trendwatch.service.web import schema
 from trendwatch.service.web.alerts import episodes
 from trendwatch.service.web.figures import brand_figures, one_spelling, series, terms
@@ -60,10 +61,12 @@ async def overview_view(request: web.Request) -> schema.Overview:
     now, before, found = await asyncio.gather(
         store.facets("brand", scope.since, scope.until, where=every_brand, limit=1000),
         store.facets("brand", *scope.previous, where=every_brand, limit=1000),
-        store.series(
+        local_series(
+            store,
             SeriesQuery(kind="brand", step=scope.step, subject=scope.brand, platform=scope.platform, lang=scope.lang),
             scope.since,
             scope.until,
+            scope.grid,
         ),
     )
     hashtags, topics, rising, alerts = await asyncio.gather(

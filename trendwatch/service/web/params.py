@@ -2,8 +2,9 @@
 
 A window is `from`/`to` (ISO-8601; without an offset means UTC) or a `range` (a duration such
 as `24h`, `7d`) ending at `to` (default: now). It is cut into chart buckets of `step` (chosen
-from the window's length unless given) aligned to the Unix epoch like the store's buckets, and
-widened to whole buckets: `to` rounds up, `from` rounds down. Filters narrow by brand (one of
+from the window's length unless given) on the display zone's calendar (a day starts at local
+midnight, an hour at HH:00 local; see `trendwatch.service.local_buckets`), and widened to whole
+buckets: `to` rounds up, `from` rounds down. Filters narrow by brand (one of
 the configured brands, any letter case), platform and language. Every mistake is a `BadRequest`
 naming the parameter, answered as a 400 with a JSON `ApiError`.
 """
@@ -12,18 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from indexer.store import PostFilter
 from trendwatch.config import Settings
 from trendwatch.models import SentimentLabel
+from trendwatch.service.local_buckets import LocalGrid
 from trendwatch.service.web import schema
-from trendwatch.timeutil import DisplayClock, as_utc, floor_time, format_duration, parse_duration
+from trendwatch.timeutil import DisplayClock, as_utc, format_duration, parse_duration
 
 DEFAULT_RANGE = timedelta(days=7)
 MAX_BUCKETS = 5000
 MIN_STEP = timedelta(minutes=1)
 MAX_SPAN = timedelta(days=3660)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+"""`from` and `to` lie in [EARLIEST, LATEST): far enough inside datetime's range (years 1 to
+9999) that widening the window by MAX_SPAN and a step stays computable."""
 _STEPS = (  # the longest span each automatic step is used for
     (timedelta(hours=36), timedelta(minutes=15)),
     (timedelta(days=8), timedelta(hours=1)),
@@ -54,9 +60,14 @@ def _instant(query: Mapping[str, str], name: str) -> datetime | None:
     if not text:
         return None
     try:
-        return as_utc(datetime.fromisoformat(text))
-    except ValueError:
+        value = as_utc(datetime.fromisoformat(text))
+    except (ValueError, OverflowError):  # OverflowError: an offset that takes 0001-01-01 before year 1
         raise BadRequest(f"{name}={text!r} is not an ISO-8601 time, e.g. 2026-11-20T18:00:00Z", param=name) from None
+    if not EARLIEST <= value < LATEST:
+        raise BadRequest(
+            f"{name}={text!r} is out of range: use a time from {EARLIEST.year} to {LATEST.year - 1}", param=name
+        )
+    return value
 
 
 def _duration(query: Mapping[str, str], name: str) -> timedelta | None:
@@ -65,7 +76,7 @@ def _duration(query: Mapping[str, str], name: str) -> timedelta | None:
         return None
     try:
         return parse_duration(text)
-    except ValueError as exc:
+    except ValueError as exc:  # OutOfRange too: "'99999999999999d' is too long a duration"
         raise BadRequest(f"{name}: {exc}", param=name) from None
 
 
@@ -89,11 +100,6 @@ def choice(query: Mapping[str, str], name: str, options: tuple[str, ...], defaul
     return value
 
 
-def _ceil(value: datetime, step: timedelta) -> datetime:
-    floor = floor_time(value, step)
-    return floor if floor == value else floor + step
-
-
 @dataclass(frozen=True, slots=True)
 class Scope:
     """The window and filters of one API request."""
@@ -104,6 +110,12 @@ class Scope:
     brand: str | None = None
     platform: str | None = None
     lang: str | None = None
+    tz: str = "UTC"
+
+    @property
+    def grid(self) -> LocalGrid:
+        """The chart buckets: `step` on the display zone's calendar."""
+        return LocalGrid(self.tz, self.step)
 
     @property
     def span(self) -> timedelta:
@@ -141,6 +153,8 @@ def scope(query: Mapping[str, str], settings: Settings, now: datetime) -> Scope:
     until = _instant(query, "to") or now
     since = _instant(query, "from")
     span = _duration(query, "range")
+    if span is not None and span > MAX_SPAN:
+        raise BadRequest(f"the window may span at most {MAX_SPAN.days} days", param="range")
     if since is None:
         span = span or DEFAULT_RANGE
         if span <= timedelta(0):
@@ -153,7 +167,10 @@ def scope(query: Mapping[str, str], settings: Settings, now: datetime) -> Scope:
     step = _duration(query, "step") or auto_step(until - since)
     if step < MIN_STEP or step.total_seconds() % 1:
         raise BadRequest(f"step must be whole seconds and at least {format_duration(MIN_STEP)}", param="step")
-    until, since = _ceil(until, step), floor_time(since, step)
+    if step > MAX_SPAN:
+        raise BadRequest(f"step may be at most {MAX_SPAN.days} days", param="step")
+    grid = LocalGrid(settings.display.timezone, step)
+    until, since = grid.ceil(until), grid.floor(since)
     if (until - since) / step > MAX_BUCKETS:
         raise BadRequest(f"step too small for the window (at most {MAX_BUCKETS} buckets)", param="step")
     return Scope(
@@ -163,6 +180,7 @@ def scope(query: Mapping[str, str], settings: Settings, now: datetime) -> Scope:
         brand=brand_name(query.get("brand", ""), settings),
         platform=_keyword(query, "platform"),
         lang=_keyword(query, "lang"),
+        tz=grid.tz,
     )
 
 
