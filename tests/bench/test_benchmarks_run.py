@@ -20,6 +20,7 @@ RUNS = {
     "ingest": (["--posts", "1000"], "end to end"),
     "store": (["--posts", "3000", "--repeat", "2"], "insert rate"),
     "alerts": (["--brands", "5", "--days", "3", "--skip-latency"], "detector throughput"),
+    "spiders": (["--channels", "1", "--messages", "100"], "posts per second"),
     "sources": (["--sources", "4", "--hosts", "2", "--pages", "1", "--rates", "unlimited"], "ceiling"),
     "webapp": (["--days", "1", "--scale", "1", "--calls", "2"], "p95"),
 }
