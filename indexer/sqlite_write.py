@@ -501,9 +501,11 @@ class Writer:
             raise StoreError(f"could not save state {key!r}: {exc}") from exc
 
     def record_alert(self, alert: Alert) -> None:
+        """Add an event to the alert history; the same event (alert key, status, time) again is a
+        no-op, so a retry or a restart never duplicates history (the first record stays)."""
         try:
             self.db.execute(
-                "INSERT INTO alerts(key, status, at, doc) VALUES (?, ?, ?, ?)",
+                "INSERT INTO alerts(key, status, at, doc) VALUES (?, ?, ?, ?) ON CONFLICT(key, status, at) DO NOTHING",
                 (alert.key, alert.status, micros(alert.at), codec.dumps(alert)),
             )
         except sqlite3.Error as exc:
