@@ -64,9 +64,11 @@ def from_micros(value: int) -> datetime:
 
 def author_tokens(author: Author | None) -> str:
     """The meta tokens that let `author:` match a post's author id or handle."""
-    if author is None:
-        return ""
-    keys = {author_key(author.id), author_key(author.handle or "")} - {""}
+    return "" if author is None else _author_tokens(author.id, author.handle)
+
+
+def _author_tokens(author_id: str, handle: str | None) -> str:
+    keys = {author_key(author_id), author_key(handle or "")} - {""}
     return " ".join(meta_token("author", k) for k in sorted(keys))
 
 
@@ -204,7 +206,7 @@ class Writer:
             for key, author_id, handle in self.db.execute(
                 f"SELECT key, id, handle FROM authors WHERE id IN ({marks})", chunk
             ):
-                cache[author_id] = (key, handle, author_tokens(Author(id=author_id, handle=handle)))
+                cache[author_id] = (key, handle, _author_tokens(author_id, handle))
 
     def _name(self, kind: int, name: str) -> tuple[int, str]:
         """(dictionary key, meta token) of a name, from the per-kind cache or created."""
