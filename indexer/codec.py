@@ -10,7 +10,7 @@ every backend, so series and term counts agree between SQLite and Elasticsearch.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -56,9 +56,73 @@ def dumps(value: Any) -> bytes:
         raise StoreError(f"cannot store a value that is not JSON-serialisable: {exc}") from None
 
 
+def post_dict(post: EnrichedPost) -> dict[str, Any]:
+    """The fields of an EnrichedPost as nested dicts, exactly as orjson would serialise the
+    dataclasses themselves (same keys, same order), built about twice as fast: orjson looks
+    every dataclass's fields up on each call. `_check_post_dict` keeps it in step with the models."""
+    p, e = post.post, post.enrichment
+    a, g = p.author, p.engagement
+    return {
+        "post": {
+            "id": p.id,
+            "platform": p.platform,
+            "source": p.source,
+            "text": p.text,
+            "created_at": p.created_at,
+            "url": p.url,
+            "title": p.title,
+            "author": None
+            if a is None
+            else {"id": a.id, "handle": a.handle, "name": a.name, "followers": a.followers, "url": a.url},
+            "lang": p.lang,
+            "hashtags": p.hashtags,
+            "mentions": p.mentions,
+            "links": p.links,
+            "engagement": {"likes": g.likes, "reposts": g.reposts, "replies": g.replies, "views": g.views},
+            "edited_at": p.edited_at,
+            "reply_to": p.reply_to,
+            "raw": p.raw,
+        },
+        "enrichment": {
+            "post_id": e.post_id,
+            "lang": e.lang,
+            "text": e.text,
+            "sentiment": e.sentiment,
+            "sentiment_label": e.sentiment_label,
+            "mentions": [{"brand": m.brand, "text": m.text, "start": m.start, "end": m.end} for m in e.mentions],
+            "hashtags": e.hashtags,
+            "topics": e.topics,
+            "brand_sentiment": e.brand_sentiment,
+        },
+    }
+
+
+def _check_post_dict() -> None:
+    """Fail at import, not silently at storage, when a model gains a field `post_dict` lacks."""
+    author, mention = Author(id="a"), BrandMention("b", "b", 0, 1)
+    sample = EnrichedPost(
+        Post(id="x:1", platform="x", source="x", text="t", created_at=datetime(2026, 1, 1, tzinfo=UTC), author=author),
+        Enrichment(post_id="x:1", lang="en", text="t", sentiment=0.0, sentiment_label="neutral", mentions=(mention,)),
+    )
+    built = post_dict(sample)
+    for name, value, fields in (
+        ("EnrichedPost", built, EnrichedPost.__dataclass_fields__),
+        ("Post", built["post"], Post.__dataclass_fields__),
+        ("Author", built["post"]["author"], Author.__dataclass_fields__),
+        ("Engagement", built["post"]["engagement"], Engagement.__dataclass_fields__),
+        ("Enrichment", built["enrichment"], Enrichment.__dataclass_fields__),
+        ("BrandMention", built["enrichment"]["mentions"][0], BrandMention.__dataclass_fields__),
+    ):
+        if list(value) != list(fields):
+            raise RuntimeError(f"indexer.codec.post_dict is out of step with {name}'s fields: {list(fields)}")
+
+
+_check_post_dict()
+
+
 def dump_post(post: EnrichedPost) -> bytes:
     try:
-        return orjson.dumps(post, default=_default, option=_OPTS)
+        return orjson.dumps(post_dict(post), default=_default, option=_OPTS)
     except TypeError as exc:
         raise StoreError(f"post {post.id}: its raw payload is not JSON-serialisable ({exc})") from None
 

@@ -358,7 +358,8 @@ class ElasticStore:
 
     async def record_alert(self, alert: Alert) -> None:
         record = orjson.loads(codec.dumps(alert))
-        await self._send(req.record_alert(self.names, alert, record, time.time_ns()))
+        # the same event again (a retry, a restart) is a conflict on its id: already recorded
+        await self._send(req.record_alert(self.names, alert, record, time.time_ns()), allow=_RECORDED)
 
     async def delete_before(self, cutoff: datetime, progress: Callable[[int], None] | None = None) -> int:
         """Retention on demand (the lifecycle does it by itself for whole backing indices)."""
@@ -487,6 +488,7 @@ class ElasticStore:
 
 
 _EXISTS = {"resource_already_exists_exception"}
+_RECORDED = {"version_conflict_engine_exception"}
 _MISSING = {"index_not_found_exception"}
 
 

@@ -5,8 +5,8 @@ migration, each in its own transaction, so a database written by any earlier tre
 with the current one. Never edit a released migration: append a new one (and a fixture of the
 previous version to tests/indexer/fixtures/, which the migration test opens).
 
-Layout (v3; v1 had one `facts` table clustered by subject, slow to write at scale, and `days`;
-v2 had no rowid ranges per hour):
+Layout (v4; v1 had one `facts` table clustered by subject, slow to write at scale, and `days`;
+v2 had no rowid ranges per hour; v3 could record an alert event twice):
 
 - `posts`: one row per post id; `doc` is the lossless JSON of the EnrichedPost (indexer.codec);
   the other columns are what queries filter on, dictionary-encoded (`names`, `authors`);
@@ -26,7 +26,9 @@ v2 had no rowid ranges per hour):
 - `rollups`: pre-aggregated chunks, computed lazily by queries and kept while the versions of
   the hours they cover are unchanged: per day and series step, the buckets of every subject of a
   kind; per hour, each term's count and distinct authors (for top terms).
-- `state`, `alerts`: the key-value table and the alert history.
+- `state`, `alerts`: the key-value table and the alert history, one row per event: (alert key,
+  status, time) is unique (v4), so recording an event again (a retried transaction, a restart)
+  changes nothing.
 """
 
 from __future__ import annotations
@@ -178,10 +180,21 @@ def _v3(db: sqlite3.Connection) -> None:
     )
 
 
+def _v4(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        DELETE FROM alerts WHERE id NOT IN (SELECT min(id) FROM alerts GROUP BY key, status, at);
+        CREATE UNIQUE INDEX alerts_event ON alerts(key, status, at);
+        """,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "posts, facts, full-text index, state, alerts", _v1),
     Migration(2, "facts split into brand (by brand) and term (by time) tables; hour versions; rollups", _v2),
     Migration(3, "rowid range of each hour's posts (search walks hours newest first); hour rollups as arrays", _v3),
+    Migration(4, "one alert history row per event (alert key, status, time); duplicates removed", _v4),
 )
 LATEST = MIGRATIONS[-1].version
 

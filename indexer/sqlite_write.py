@@ -28,13 +28,17 @@ from indexer.fts_query import LAYOUT, UNIVERSE, meta_token
 from indexer.store import UpsertResult
 from trendwatch.errors import StoreError
 from trendwatch.models import Alert, Author, EnrichedPost
-from trendwatch.query import FOLD_VERSION, author_key, fold, keyword
+from trendwatch.query import FOLD_VERSION, author_key, fold, hashtag_key, keyword
 
 log = structlog.get_logger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROS_PER_DAY = 86_400_000_000
 MICROS_PER_HOUR = 3_600_000_000
+_INSERT_POSTS = (
+    "INSERT INTO posts(id, created_at, platform, source, lang, author, sentiment, label, engagement, doc, rowid) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _INSERT_BRANDS = "INSERT INTO brand_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_TERMS = "INSERT INTO term_facts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _MICRO = timedelta(microseconds=1)
@@ -60,9 +64,11 @@ def from_micros(value: int) -> datetime:
 
 def author_tokens(author: Author | None) -> str:
     """The meta tokens that let `author:` match a post's author id or handle."""
-    if author is None:
-        return ""
-    keys = {author_key(author.id), author_key(author.handle or "")} - {""}
+    return "" if author is None else _author_tokens(author.id, author.handle)
+
+
+def _author_tokens(author_id: str, handle: str | None) -> str:
+    keys = {author_key(author_id), author_key(handle or "")} - {""}
     return " ".join(meta_token("author", k) for k in sorted(keys))
 
 
@@ -81,7 +87,7 @@ def fts_row(post: EnrichedPost) -> FtsRow:
 
 @dataclass(frozen=True, slots=True)
 class _Rows:
-    """Everything one post writes: its posts row (without rowid), facts rows and FTS columns."""
+    """Everything one post writes: its posts row (rowid last), facts rows and FTS columns."""
 
     post: tuple[Any, ...]
     brands: list[tuple[Any, ...]]
@@ -200,7 +206,7 @@ class Writer:
             for key, author_id, handle in self.db.execute(
                 f"SELECT key, id, handle FROM authors WHERE id IN ({marks})", chunk
             ):
-                cache[author_id] = (key, handle, author_tokens(Author(id=author_id, handle=handle)))
+                cache[author_id] = (key, handle, _author_tokens(author_id, handle))
 
     def _name(self, kind: int, name: str) -> tuple[int, str]:
         """(dictionary key, meta token) of a name, from the per-kind cache or created."""
@@ -213,9 +219,19 @@ class Writer:
         return found
 
     def rows(self, post: EnrichedPost, rowid: int, doc: bytes) -> _Rows:
-        """The rows of one post (authors must be resolved first). The hot path of ingest: it
-        computes exactly what `fts_row` and `indexer.codec` define, with every lookup cached
-        (tests/indexer/test_sqlite_store.py checks the two agree)."""
+        """The rows of one post (authors must be resolved first)."""
+        brands: list[tuple[Any, ...]] = []
+        terms: list[tuple[Any, ...]] = []
+        post_row, fts, hour = self._add(post, rowid, doc, brands, terms)
+        return _Rows(post=post_row, brands=brands, terms=terms, fts=fts, hour=hour)
+
+    def _add(
+        self, post: EnrichedPost, rowid: int, doc: bytes, brands: list[tuple[Any, ...]], terms: list[tuple[Any, ...]]
+    ) -> tuple[tuple[Any, ...], FtsRow, int]:
+        """Append the facts rows of one post to `brands` and `terms`; return its posts row (rowid
+        last), its FTS columns and its hour. The hot path of ingest: it computes exactly what
+        `fts_row` and `indexer.codec` define, with every lookup cached and each list of names
+        walked once (tests/indexer/test_sqlite_store.py checks the two agree)."""
         p, e = post.post, post.enrichment
         kinds = self._kinds
         ts = (p.created_at - EPOCH) // _MICRO
@@ -232,31 +248,45 @@ class Writer:
             meta.append(lang_meta)
         source = (kinds[SOURCE].get(p.source) or self._name(SOURCE, p.source))[0]
         score, label = e.sentiment, LABELS[e.sentiment_label]
-        brands = []
         if e.mentions:
+            brand_names = kinds[BRAND]
             for brand, brand_score, brand_label in codec.brand_tones(e):
-                key, token = kinds[BRAND].get(brand) or self._name(BRAND, brand)
+                key, token = brand_names.get(brand) or self._name(BRAND, brand)
                 brands.append((key, ts, rowid, author_key_, platform, lang, brand_score, LABELS[brand_label]))
                 meta.append(token)
-        terms = []
-        if p.hashtags or e.hashtags:
-            counted = codec.hashtags_of(post)
-            for tag in counted:
-                key, token = kinds[HASHTAG].get(tag) or self._name(HASHTAG, tag)
-                terms.append((HASHTAG, ts, key, rowid, author_key_, platform, lang, score, label))
-                meta.append(token)
-            for tag in codec.searchable_hashtags(post):
-                if tag not in counted:  # found by it, not counted under it
-                    meta.append((kinds[HASHTAG].get(tag) or self._name(HASHTAG, tag))[1])
+        if e.hashtags or p.hashtags:
+            # codec.hashtags_of (counted: the enrichment's) then codec.searchable_hashtags
+            # (also found by the platform's), each key once, in that order
+            tags = kinds[HASHTAG]
+            seen: set[str] = set()
+            for tag in e.hashtags:
+                tag = hashtag_key(tag)
+                if tag and tag not in seen:
+                    seen.add(tag)
+                    key, token = tags.get(tag) or self._name(HASHTAG, tag)
+                    terms.append((HASHTAG, ts, key, rowid, author_key_, platform, lang, score, label))
+                    meta.append(token)
+            for tag in p.hashtags:
+                tag = hashtag_key(tag)
+                if tag and tag not in seen:  # found by it, not counted under it
+                    seen.add(tag)
+                    meta.append((tags.get(tag) or self._name(HASHTAG, tag))[1])
         if e.topics:
-            for topic in codec.topics_of(post):
-                key = (kinds[TOPIC].get(topic) or self._name(TOPIC, topic))[0]
-                terms.append((TOPIC, ts, key, rowid, author_key_, platform, lang, score, label))
+            topics = kinds[TOPIC]
+            done: set[str] = set()
+            for topic in e.topics:  # codec.topics_of
+                topic = topic.strip()
+                if topic and topic not in done:
+                    done.add(topic)
+                    key = (topics.get(topic) or self._name(TOPIC, topic))[0]
+                    terms.append((TOPIC, ts, key, rowid, author_key_, platform, lang, score, label))
         if author_meta:
             meta.append(author_meta)
-        post_row = (p.id, ts, platform, source, lang, author_key_, score, label, codec.engagement_total(p), doc)
+        g = p.engagement
+        engagement = (g.likes or 0) + (g.reposts or 0) + (g.replies or 0)  # codec.engagement_total
+        post_row = (p.id, ts, platform, source, lang, author_key_, score, label, engagement, doc, rowid)
         fts = (fold(p.title) if p.title else "", fold(p.text), " ".join(meta))
-        return _Rows(post=post_row, brands=brands, terms=terms, fts=fts, hour=ts // MICROS_PER_HOUR)
+        return post_row, fts, ts // MICROS_PER_HOUR
 
     def upsert(self, posts: Sequence[EnrichedPost]) -> UpsertResult:
         batch = list({p.id: p for p in posts}.values())  # the last copy of an id wins
@@ -273,26 +303,22 @@ class Writer:
             new_terms: list[tuple[Any, ...]] = []
             updated = 0
             hours: dict[int, tuple[int, int]] = {}
-            dump = codec.dump_post
+            dump, add, pending = codec.dump_post, self._add, changes.pending
+            rowid = changes.next_rowid
             for post in batch:
                 known = existing.get(post.id)
                 if known is None:
-                    rowid = changes.next_rowid
-                    changes.next_rowid += 1
-                    rows = self.rows(post, rowid, dump(post))
-                    new_rows.append((rowid, *rows.post))
-                    new_brands.extend(rows.brands)
-                    new_terms.extend(rows.terms)
-                    changes.pending[rowid] = rows.fts
-                    _widen(hours, rows.hour, rowid)
+                    post_row, pending[rowid], hour = add(post, rowid, dump(post), new_brands, new_terms)
+                    new_rows.append(post_row)
+                    # rowids only grow, so a new post widens its hour's range upwards
+                    span = hours.get(hour)
+                    hours[hour] = (rowid, rowid) if span is None else (span[0], rowid)
+                    rowid += 1
                 else:
                     updated += 1
                     self._update(post, known, changes, hours)
-            db.executemany(
-                "INSERT INTO posts(rowid, id, created_at, platform, source, lang, author, sentiment, label, "
-                "engagement, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                new_rows,
-            )
+            changes.next_rowid = rowid
+            db.executemany(_INSERT_POSTS, new_rows)
             db.executemany(_INSERT_BRANDS, new_brands)
             db.executemany(_INSERT_TERMS, new_terms)
             self._touch(hours)
@@ -332,7 +358,7 @@ class Writer:
         db.execute(
             "UPDATE posts SET id = ?, created_at = ?, platform = ?, source = ?, lang = ?, author = ?, sentiment = ?, "
             "label = ?, engagement = ?, doc = ? WHERE rowid = ?",
-            (*after.post, rowid),
+            after.post,
         )
         if before.brands != after.brands or before.terms != after.terms:
             self._delete_facts(before)
@@ -477,9 +503,11 @@ class Writer:
             raise StoreError(f"could not save state {key!r}: {exc}") from exc
 
     def record_alert(self, alert: Alert) -> None:
+        """Add an event to the alert history; the same event (alert key, status, time) again is a
+        no-op, so a retry or a restart never duplicates history (the first record stays)."""
         try:
             self.db.execute(
-                "INSERT INTO alerts(key, status, at, doc) VALUES (?, ?, ?, ?)",
+                "INSERT INTO alerts(key, status, at, doc) VALUES (?, ?, ?, ?) ON CONFLICT(key, status, at) DO NOTHING",
                 (alert.key, alert.status, micros(alert.at), codec.dumps(alert)),
             )
         except sqlite3.Error as exc:

@@ -171,7 +171,9 @@ class Store(Protocol):
         ...
 
     async def record_alert(self, alert: Alert) -> None:
-        """Append one lifecycle event of an alert (opened, updated, resolved)."""
+        """Append one lifecycle event of an alert (opened, updated, resolved). Idempotent: the
+        same event (alert key, status and time) recorded again, by a retry or after a restart,
+        leaves the history as it was (the first record stays)."""
         ...
 
     async def alerts(

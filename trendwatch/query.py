@@ -121,8 +121,8 @@ _NEEDS_FOLD = re.compile(_char_class(c for c in _FOLD_TABLE if c < 0x10000) + "|
 
 def fold(text: str) -> str:
     """Text folded for matching: letter variants unified, marks dropped, ASCII digits, lower case."""
-    if _NEEDS_FOLD.search(text) is None:  # most text: one C-speed scan, no per-character lookups
-        return text.lower()
+    if text.isascii() or _NEEDS_FOLD.search(text) is None:  # no ASCII character folds; most text:
+        return text.lower()  # one C-speed scan (isascii is a flag lookup), no per-character lookups
     return text.translate(_FOLD_TABLE).lower()
 
 

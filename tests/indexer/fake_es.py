@@ -95,7 +95,7 @@ class FakeElasticsearch:
     received: list[Received] = field(default_factory=list)
     streams: dict[str, DataStream] = field(default_factory=dict)
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
-    alerts: list[dict[str, Any]] = field(default_factory=list)
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)  # _id -> source
     overrides: list[tuple[str, str, Handler]] = field(default_factory=list)
     delay: float = 0.0
     auto_refresh: bool = True
@@ -189,9 +189,12 @@ class FakeElasticsearch:
             if r.method == "DELETE":
                 found = self.state.pop(key, None) is not None
                 return (200 if found else 404), doc_result(key, "deleted" if found else "not_found")
-        if r.method == "POST" and r.path.endswith("/_doc"):
-            self.alerts.append(r.body)
-            return 201, {**doc_result(f"alert-{len(self.alerts)}", "created", r.path.split("/")[1]), "status": 201}
+        if r.method == "PUT" and "/_create/" in r.path and "-alerts" in r.path:
+            index, _, doc_id = r.path.strip("/").split("/")
+            if doc_id in self.alerts:
+                return 409, error_body(409, "version_conflict_engine_exception", f"[{doc_id}]: document already exists")
+            self.alerts[doc_id] = r.body
+            return 201, doc_result(doc_id, "created", index)
         if r.path.endswith("/_refresh"):
             self.refresh()
             return 200, {"_shards": {"total": 1, "successful": 1, "failed": 0}}

@@ -9,6 +9,7 @@ tests is also validated against Elastic's OpenAPI specification (skipped with th
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,7 +26,7 @@ from tests.indexer.factory import T0, at, make
 from tests.indexer.fake_es import BACKING, FakeElasticsearch, Received, error_body, search_body
 from trendwatch.errors import NotConfigured, StoreError
 from trendwatch.metrics import POSTS_DROPPED
-from trendwatch.models import SeriesQuery
+from trendwatch.models import Alert, SeriesQuery
 
 
 @pytest.fixture
@@ -473,4 +474,25 @@ async def test_state_round_trip(store: ElasticStore, cluster: FakeElasticsearch)
     await store.set_state("cursor:news feed", None)
     assert await store.get_state("cursor:news feed") is None
     await store.set_state("cursor:gone", None)  # deleting what is not there is fine
+    assert_all_valid(cluster)
+
+
+async def test_an_alert_event_recorded_again_is_one_document(store: ElasticStore, cluster: FakeElasticsearch) -> None:
+    """The id is the event's (alert key, status, time): a retry is refused as a conflict, which
+    means it is recorded already; another status is another event."""
+    opened = Alert(
+        rule="spike", kind="brand", subject="Digikala", metric="posts", status="open", severity="warning",
+        direction="up", started_at=T0, at=at(60), expected=2.0, observed=9.0, score=0.9, z=3.1, lang="fa",
+    )  # fmt: skip
+    await store.record_alert(opened)
+    await store.record_alert(opened)
+    await store.record_alert(dataclasses.replace(opened, observed=10.0))  # recomputed on retry: that event still
+    await store.record_alert(dataclasses.replace(opened, status="resolved"))
+    await store.record_alert(dataclasses.replace(opened, platform="telegram"))  # another alert key
+    assert sorted((a["status"], a["observed"], a.get("platform", "")) for a in cluster.alerts.values()) == [
+        ("open", 9.0, ""),
+        ("open", 9.0, "telegram"),
+        ("resolved", 9.0, ""),
+    ]
+    assert len([r for r in cluster.received if "/_create/" in r.path]) == 5  # conflicts taken as recorded
     assert_all_valid(cluster)

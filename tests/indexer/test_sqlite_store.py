@@ -5,6 +5,7 @@ errors for files it cannot use."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 from indexer import codec
@@ -23,7 +25,7 @@ from indexer.sqlite_write import Writer, fts_row
 from indexer.store import UpsertResult
 from tests.indexer.factory import T0, at, make
 from trendwatch.errors import StoreError
-from trendwatch.models import SeriesQuery, TermCount
+from trendwatch.models import EnrichedPost, SeriesQuery, TermCount
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
@@ -189,10 +191,19 @@ def test_the_ingest_hot_path_indexes_exactly_what_the_slow_path_would(tmp_path: 
         make(2, "دیجي‌كالا ۱۲۳", lang="fa", platform="telegram", author=None, hashtags=["#تخفیف"]),
         make(3, "no lang", lang="", brand_sentiment={"Digikala": -0.9}, brands=["Digikala"], topics=["x", " x "]),
         make(4, "handle-less", author="did:plc:1", handle=""),
+        make(5, "tags", hashtags=["#A_b", "#ab", "", "#", "#Other"], topics=["", "t", "t "], brands=["Torob", "Torob"]),
     ]
+    only_declared = posts[-1].enrichment.hashtags[:2]  # the platform's #Other is searchable, not counted
+    posts.append(EnrichedPost(posts[-1].post, dataclasses.replace(posts[-1].enrichment, hashtags=only_declared)))
     writer.resolve_authors(posts)
     for i, post in enumerate(posts, start=1):
-        assert writer.rows(post, i, codec.dump_post(post)).fts == fts_row(post)
+        rows = writer.rows(post, i, codec.dump_post(post))
+        assert rows.fts == fts_row(post)
+        # and it counts the post under what indexer.codec says, as Elasticsearch does
+        names = {key: name for key, name in db.execute("SELECT key, name FROM names")}
+        assert [(names[b[0]], b[6]) for b in rows.brands] == [(b, s) for b, s, _ in codec.brand_tones(post.enrichment)]
+        assert [names[t[2]] for t in rows.terms] == [*codec.hashtags_of(post), *codec.topics_of(post)]
+        assert rows.post[-2:] == (codec.dump_post(post), i)  # doc, rowid
 
 
 async def test_a_crash_loses_no_post_from_search(tmp_path: Path) -> None:
@@ -440,3 +451,35 @@ async def test_using_a_closed_store_says_so(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(StoreError, match="not open"):
         await store.upsert([make(1)])
+
+
+def test_the_stored_json_is_orjsons_own_form_of_the_post() -> None:
+    """`codec.dump_post` builds the dicts itself for speed: the bytes must be exactly what
+    orjson writes for the dataclasses (so documents written before stay equal, and re-ingesting
+    an unchanged post is recognised as unchanged), and read back to the same post."""
+    full = make(
+        "full",
+        "متن #تگ",
+        title="T",
+        brands=["Digikala", "Torob"],
+        hashtags=["#تگ", "#b"],
+        topics=["x"],
+        brand_sentiment={"Digikala": -0.5},
+        likes=3,
+        raw={"nested": ({"a": 1}, [2, 3]), 4: "non-string key"},
+        url="https://example.com/p/1",
+    )
+    edited = dataclasses.replace(
+        full.post,
+        mentions=("@bob",),
+        links=("https://example.com",),
+        edited_at=at(5),
+        reply_to="mastodon:0",
+        author=dataclasses.replace(full.post.author, name="Alice", followers=7, url="https://example.com/a"),
+    )
+    for post in (full, make("bare", author=None, raw={}), EnrichedPost(edited, full.enrichment)):
+        expected = orjson.dumps(post, default=codec._default, option=orjson.OPT_NON_STR_KEYS)
+        assert codec.dump_post(post) == expected
+        back = codec.load_post(expected)
+        assert back.enrichment == post.enrichment
+        assert dataclasses.replace(back.post, raw=None) == dataclasses.replace(post.post, raw=None)

@@ -5,6 +5,7 @@ Each test states one promise of indexer/store.py with literal data and literal e
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -394,6 +395,21 @@ async def test_alert_history_newest_first_with_filters(store: Any) -> None:
     assert await store.alerts(status="open") == [opened]
     assert await store.alerts(since=at(2)) == [resolved, updated]
     assert await store.alerts(limit=1) == [resolved]
+
+
+async def test_recording_an_alert_event_again_keeps_one_history_entry(store: Any) -> None:
+    """A retried transaction or a restart may record the same event (alert key, status, time)
+    again: history must not show it twice. Another status or time is another event."""
+    opened = _alert("open", 1)
+    await store.record_alert(opened)
+    await store.record_alert(opened)
+    await store.record_alert(dataclasses.replace(opened, observed=13.0))  # recomputed on retry: that event still
+    resolved = _alert("resolved", 1)
+    later = _alert("open", 2)
+    await store.record_alert(resolved)
+    await store.record_alert(later)
+    await store.record_alert(later)
+    assert await store.alerts() == [later, resolved, opened]
 
 
 # --------------------------------------------------------------------------- emerging terms and scans
