@@ -274,11 +274,6 @@ def test_reindex_copies_posts_state_and_alerts_and_resumes(
     assert asyncio.run(_snapshot(target))[0] == 2500  # idempotent: no post twice
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the stores' record_alert to be idempotent (same key, status and time = one row), "
-    "which another branch is making",
-)
 def test_reindexing_twice_records_each_alert_event_once(db: Path, tmp_path: Path) -> None:
     """Bug: every --restart run appended the alert history again (two runs: two events per event)."""
     target = tmp_path / "twice.db"
