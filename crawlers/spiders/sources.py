@@ -18,6 +18,7 @@ SourceGone, or SourceError) so the scheduler backs off; a child that crashes rai
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import aclosing
@@ -83,7 +84,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class SpiderSource:
+class SpiderSource(ABC):
     """Shared machinery of the spider sources; subclasses name their spider and read its events."""
 
     spider: ClassVar[str]
@@ -103,8 +104,9 @@ class SpiderSource:
         self.stats = RoundStats()
         self.log = structlog.get_logger(__name__).bind(source=name, type=self.spider)
 
+    @abstractmethod
     def fetch(self, cursor: Cursor | None) -> AsyncIterator[Batch]:
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        """One round: batches of posts, each with the cursor that covers it."""
 
     # ------------------------------------------------------------------ a round
 
