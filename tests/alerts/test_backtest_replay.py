@@ -149,7 +149,7 @@ def test_bad_times_are_explained(tmp_path: Path) -> None:
     assert said(result.output, "--since")
     result = runner.invoke(app, ["backtest", "-c", str(cfg), "--since", "last tuesday"])
     assert result.exit_code == 2
-    assert said(result.output, "neither a time")
+    assert said(result.output, "neither a date or time")
     result = runner.invoke(app, ["backtest", "-c", str(cfg), "--since", "1d", "--until", "2d"])
     assert result.exit_code == 2
     assert said(result.output, "must be after --since")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,7 +29,8 @@ from trendwatch.config import Settings
 from trendwatch.models import Alert
 from trendwatch.service import logs, plugins
 from trendwatch.service.app import alert_context
-from trendwatch.timeutil import OutOfRange, ago, parse_duration, utcnow
+from trendwatch.service.commands.times import parse_when
+from trendwatch.timeutil import utcnow
 
 
 def register(app: typer.Typer) -> None:
@@ -133,27 +134,6 @@ def _corpus(console: Console, nab_dir: Path, out: Path) -> None:
 # ----------------------------------------------------------------------------------- history
 
 
-def parse_when(text: str, now: datetime, option: str) -> datetime:
-    """`now`, a duration ago (`7d`, `36h`), or an ISO date/time (UTC when no offset is given)."""
-    value = text.strip()
-    if value.lower() == "now":
-        return now
-    try:
-        return ago(now, parse_duration(value))
-    except OutOfRange as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from None
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(value)
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):  # OverflowError: an offset that moves it out of years 1-9999
-        raise typer.BadParameter(
-            f"{text!r} is neither a time (2026-11-01, 2026-11-01T08:00+03:30) nor a duration ago (7d, 36h)",
-            param_hint=option,
-        ) from None
-
-
 def _history(
     console: Console,
     config: Path,
@@ -166,7 +146,7 @@ def _history(
     settings = plugins.load(config)
     logs.configure(settings.logging)
     now = utcnow()
-    since, until = parse_when(since_text, now, "--since"), parse_when(until_text, now, "--until")
+    since, until = parse_when(since_text, "--since", now), parse_when(until_text, "--until", now)
     if until <= since:
         raise typer.BadParameter(
             f"must be after --since ({since.isoformat()}), got {until.isoformat()}", param_hint="--until"

@@ -31,7 +31,8 @@ from trendwatch.models import Alert, EnrichedPost
 from trendwatch.query import Query, parse
 from trendwatch.service import plugins
 from trendwatch.service.commands.export_files import Checkpoint, ExportFormat, ExportWriter
-from trendwatch.timeutil import OutOfRange, ago, as_utc, parse_duration, utcnow
+from trendwatch.service.commands.times import parse_when
+from trendwatch.timeutil import ago, parse_duration, utcnow
 
 store_app = typer.Typer(
     name="store", help="Look after the store: size and health, retention, vacuum, Elasticsearch templates.",
@@ -111,21 +112,8 @@ async def opened(store: Any) -> AsyncIterator[Any]:
 
 
 def parse_since(value: str | None, option: str = "--since") -> datetime | None:
-    """A date, an ISO time (UTC unless it says otherwise) or an age such as 7d."""
-    if value is None:
-        return None
-    try:
-        return ago(utcnow(), parse_duration(value))
-    except OutOfRange as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from None
-    except ValueError:
-        pass
-    try:
-        return as_utc(datetime.fromisoformat(value))
-    except (ValueError, OverflowError):
-        raise typer.BadParameter(
-            f"{value!r} is neither a date (2026-11-01), a time, nor an age (7d)", param_hint=option
-        ) from None
+    """An optional `--since`/`--until`: None when not given, else `parse_when`."""
+    return None if value is None else parse_when(value, option)
 
 
 def _run(coro: Any) -> Any:
