@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,14 +25,6 @@ BRANDS = [BrandConfig(name="Kavehmart", aliases=["کاوه مارت"]), BrandCon
 @pytest.fixture(scope="module")
 def enricher() -> Enricher:
     return build_enricher(NlpConfig(), BRANDS)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(SqliteStore.Options(path=tmp_path / "s.db"))
-    await store.open()
-    yield store
-    await store.close()
 
 
 def in_process(enricher: Enricher):  # type: ignore[no-untyped-def]

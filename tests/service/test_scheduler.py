@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -18,14 +17,6 @@ from trendwatch.metrics import SOURCE_ERRORS
 from trendwatch.models import Enrichment, Post
 from trendwatch.service.pipeline import Pipeline
 from trendwatch.service.scheduler import LONGEST_WAIT, REPORT_STATE, ReportJob, Scheduler, retry_delay
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(SqliteStore.Options(path=tmp_path / "s.db"))
-    await store.open()
-    yield store
-    await store.close()
 
 
 async def _no_enrich(posts: Any) -> list[Enrichment]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -248,10 +249,9 @@ async def _snapshot(path: Path) -> tuple[int, dict[str, Any], list[Alert]]:
         await store.close()
 
 
-def test_reindex_copies_posts_state_and_alerts_and_resumes(
-    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "copy.db"
+@contextlib.contextmanager
+def interrupted_at_the_second_write(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Ctrl-C (KeyboardInterrupt) in the destination store's second upsert, while inside."""
     original = SqliteStore.upsert
     calls = {"n": 0}
 
@@ -261,10 +261,18 @@ def test_reindex_copies_posts_state_and_alerts_and_resumes(
             raise KeyboardInterrupt
         return await original(self, posts)
 
-    monkeypatch.setattr(SqliteStore, "upsert", interrupted)
-    first = runner.invoke(app, ["reindex", "--from", f"sqlite:{db}", "--to", f"sqlite:{target}"])
+    with monkeypatch.context() as patch:
+        patch.setattr(SqliteStore, "upsert", interrupted)
+        yield
+
+
+def test_reindex_copies_posts_state_and_alerts_and_resumes(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "copy.db"
+    with interrupted_at_the_second_write(monkeypatch):
+        first = runner.invoke(app, ["reindex", "--from", f"sqlite:{db}", "--to", f"sqlite:{target}"])
     assert first.exit_code == 130
-    monkeypatch.setattr(SqliteStore, "upsert", original)
     second = invoke("reindex", "--from", f"sqlite:{db}", "--to", f"sqlite:{target}")
     assert second.exit_code == 0, second.output
     assert "copied 2,500 posts, 2 state keys and 2 alert events" in second.output
@@ -309,17 +317,8 @@ def test_reindex_since_an_age_resumes(db: Path, tmp_path: Path, monkeypatch: pyt
     every run, so an interrupted reindex started over under a new key instead of resuming."""
     target = tmp_path / "since.db"
     original = SqliteStore.upsert
-    calls = {"n": 0}
-
-    async def interrupted(self: SqliteStore, posts: list[Any]) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return await original(self, posts)
-
     args = ["reindex", "--from", f"sqlite:{db}", "--to", f"sqlite:{target}", "--since", "3650d"]
-    with monkeypatch.context() as patch:
-        patch.setattr(SqliteStore, "upsert", interrupted)
+    with interrupted_at_the_second_write(monkeypatch):
         assert runner.invoke(app, args).exit_code == 130
     writes = {"n": 0}
 
