@@ -15,7 +15,10 @@ subject is normal now) and returns the new value with the event to emit, if any:
   rhythm is not re-announced at every daily peak), or `realert` passed without any message (a
   reminder). Anything else is "still elevated": the state is refreshed and nothing is emitted.
 - **resolved**: `resolve_after` consecutive normal evaluations end the episode; the event is
-  emitted only if the episode was announced (a held episode ends silently).
+  emitted only if the episode was announced (a held episode ends silently). A candidate the
+  detector still dates to the start of the episode just resolved is that episode's *tail* (its
+  surprise flickering around the threshold as it fades), not a new one: it is held, and
+  announced only if it escalates or its excess grows by `growth` beyond what was announced.
 
 Because it is pure and its state is plain JSON, the same function drives the service (state in
 the store, so a restart neither re-fires nor forgets), the backtest's `alert` column and tests
@@ -148,6 +151,12 @@ def _begin(previous: State | None, candidate: Alert, now: datetime, policy: Life
         "resolved_at": None,
         "last": _keep(candidate),
     }
+    if previous is not None and previous.get("started_at") == state["started_at"]:
+        state["tail"] = True
+        state["announced_excess"] = previous.get("announced_excess")
+        if not _reopens(state, candidate, policy):
+            return Step(state)
+        return _emit(state, candidate, "open", now)
     cooling = last_event is not None and now - last_event < policy.cooldown
     if cooling and not _escalates(notified, candidate, policy):
         return Step(state)
@@ -167,6 +176,8 @@ def _continue(state: State, candidate: Alert, now: datetime, policy: LifecyclePo
     notified = state.get("severity")
 
     if not state["announced"]:
+        if state.get("tail"):
+            return _emit(new, candidate, "open", now) if _reopens(state, candidate, policy) else Step(new)
         if cooled or _escalates(notified, candidate, policy):
             return _emit(new, candidate, "open", now)
         return Step(new)
@@ -222,6 +233,13 @@ def _escalates(notified: str | None, candidate: Alert, policy: LifecyclePolicy) 
     if not policy.escalate or notified is None:
         return False
     return SEVERITY_RANK[candidate.severity] > SEVERITY_RANK[notified]
+
+
+def _reopens(state: State, candidate: Alert, policy: LifecyclePolicy) -> bool:
+    """Whether the tail of a resolved episode is news again: more severe, or grown."""
+    if _escalates(state.get("severity"), candidate, policy):
+        return True
+    return policy.growth is not None and _grew(state.get("announced_excess"), candidate, policy.growth)
 
 
 def _excess(alert: Alert) -> float:

@@ -8,9 +8,15 @@ merged upstream by the NLP stage), the detector counts unique authors per bucket
   window holds more people, and otherwise halves every `half_life`. A trend therefore rises as
   fast as people join and fades smoothly when they leave, instead of flickering between
   "trending" and "normal" from one bucket to the next.
-- **expected**: authors per window in the term's own history before the current episode (a
-  trimmed mean, so one old burst does not raise the bar forever; a small prior keeps brand-new
-  terms from dividing by zero).
+- **expected**: what that decaying peak reads at the busy times of the term's own history
+  before the current episode (its upper quartile; at least the mean window, trimmed so one old burst does not
+  raise the bar forever; a small prior keeps brand-new terms from dividing by zero). A day's
+  busiest window stays in the peak for hours, so a term with a daily rhythm usually peaks well
+  above its mean window: measured against the mean, every busy afternoon would be a trend.
+  History starts where the store starts hearing: leading buckets
+  in which no term had anyone are "not watched yet", as in the volume detector, so a store a
+  few days old does not read its empty first days as a quiet week; and nothing is reported
+  until it has heard for `min_history` (1 day) before the current episode.
 
 The surprise is the Poisson tail probability of observed given expected, widened by how bursty
 the term has been (its window-to-window overdispersion). A term needs `min_authors` people and
@@ -50,6 +56,9 @@ class EmergingTermOptions(PluginOptions):
     min_authors: int = Field(10, ge=1, description="Unique authors (in the decaying peak) a term needs.")
     min_lift: float = Field(3.0, ge=1, description="Observed must be at least this many times expected.")
     related: int = Field(5, ge=0, le=50, description="Related terms named in each alert.")
+    min_history: Duration = Field(
+        parse_duration("1d"), description="No alert until the store has heard this long before the current episode."
+    )
 
     @model_validator(mode="after")
     def _spans_fit(self) -> EmergingTermOptions:
@@ -92,10 +101,18 @@ class EmergingTerm:
         # The episode the peak remembers: until its contribution falls under 1/16 (4 half-lives).
         self._episode = self._width + max(1, math.ceil(4 * options.half_life / options.step))
         self._open = stats.digits_for_score(options.threshold)
+        self._min_history = max(1, int(options.min_history / options.step))
 
     def evaluate(self, series: Sequence[Series], now: datetime) -> list[Alert]:
         start, n = stats.grid(now, self.options.step, self.lookback)
-        heats = [h for s in series if (h := self._heat(s, start, n)) is not None]
+        counts = [(s.subject, stats.dense(s, start, n, "authors")["authors"]) for s in series]
+        # Leading buckets in which no term had anyone are "not watched yet" (a new store, a new
+        # query), not "nobody posted": they would dilute every baseline.
+        active = np.flatnonzero(np.any([a for _, a in counts], axis=0)) if counts else np.empty(0, int)
+        watched = int(active[0]) if active.size else n
+        if n - self._episode - watched < self._min_history:
+            return []
+        heats = [h for subject, a in counts if (h := self._heat(subject, a, watched)) is not None]
         alerts = []
         for h in heats:
             if h.digits < self._open or h.observed < self.options.min_authors:
@@ -126,27 +143,25 @@ class EmergingTerm:
             )
         return alerts
 
-    def _heat(self, series: Series, start: datetime, n: int) -> Heat | None:
-        authors = stats.dense(series, start, n, "authors")["authors"]
+    def _heat(self, subject: str, authors: np.ndarray, watched: int) -> Heat | None:
+        """The term's state from its authors per bucket, watched from bucket `watched` on."""
+        n = len(authors)
         if n < self._episode + 2 * self._width or not authors.any():
             return None
         sums = np.convolve(authors, np.ones(self._width), "full")[: len(authors)]  # authors in the window ending at t
-        recent = sums[n - self._episode :]
-        peak = np.empty_like(recent)
-        level = 0.0
-        for i, v in enumerate(recent.tolist()):
-            level = max(v, level * self._decay)
-            peak[i] = level
-        history = authors[: n - self._episode]
-        expected, dispersion = _baseline(history, self._width)
-        observed = float(peak[-1])
+        split = n - self._episode
+        recent = sums[split:]
+        observed = float(_decaying_peak(recent, self._decay)[-1])
+        first = min(watched, split)
+        usual, dispersion = _baseline(authors[first:split], self._width)
+        expected = max(usual, _usual_peak(sums[min(first + self._width - 1, split) : split], self._decay))
         digits = _poisson_digits(observed / dispersion, expected / dispersion)
         z = stats.z_for_digits(digits)
         # The episode began where the windowed count last sat below twice the usual level.
-        calm = np.flatnonzero(recent < max(2.0 * expected, 1.0))
+        calm = np.flatnonzero(recent < max(2.0 * usual, 1.0))
         began_at = int(calm[-1]) + 1 if calm.size else 0
-        began = n - self._episode + min(began_at, len(recent) - 1)
-        return Heat(series.subject, observed, expected, digits, z, max(0, began), authors[n - self._episode :])
+        began = split + min(began_at, len(recent) - 1)
+        return Heat(subject, observed, expected, digits, z, max(0, began), authors[n - self._episode :])
 
     def _related(self, h: Heat, heats: Sequence[Heat]) -> tuple[str, ...]:
         """Other rising terms whose recent series move with this one, best first."""
@@ -161,6 +176,22 @@ class EmergingTerm:
                 scored.append((r, other.term))
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         return tuple(term for _, term in scored[: self.options.related])
+
+
+def _decaying_peak(sums: np.ndarray, decay: float) -> np.ndarray:
+    """level[t] = max(sums[t], level[t-1] * decay), from 0 before the first value: the largest
+    earlier value, decayed by its age (computed in log space, so long series cannot overflow)."""
+    steps = np.arange(len(sums))
+    log_decay = math.log(decay)
+    with np.errstate(divide="ignore"):
+        logs = np.log(sums)
+    return np.exp(np.maximum.accumulate(logs - steps * log_decay) + steps * log_decay)
+
+
+def _usual_peak(sums: np.ndarray, decay: float) -> float:
+    """What the decaying peak reads at the busy times of a term's history: its upper quartile
+    (0 without history)."""
+    return float(np.quantile(_decaying_peak(sums, decay), 0.75)) if len(sums) else 0.0
 
 
 def _baseline(history: np.ndarray, width: int) -> tuple[float, float]:

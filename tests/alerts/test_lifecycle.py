@@ -175,6 +175,24 @@ def test_a_held_relapse_that_escalates_is_announced_at_once() -> None:
     assert events == [(0, "open"), (3, "resolved"), (4, "open")]
 
 
+def test_the_tail_of_a_resolved_episode_does_not_reopen_it() -> None:
+    # The detector still dates its candidates to the episode's start after it was resolved (its
+    # surprise flickering around the threshold as the spike fades): not a new episode.
+    def tail(i: int, **kw: object) -> Alert:
+        return alert(at=T0 + i * STEP, started_at=T0 - STEP, **kw)  # type: ignore[arg-type]
+
+    quiet_tail: list[Alert | None] = [tail(0), None, None, None] + [tail(i, observed=20.0) for i in range(4, 40)]
+    events, state, _ = run([*quiet_tail, None, None, None])
+    assert events == [(0, "open"), (3, "resolved")]
+    assert state is not None
+    assert state["status"] == "resolved"
+    # ... unless it is news again: more severe, or its excess doubled beyond what was announced
+    events, _, _ = run([tail(0), None, None, None, tail(4), tail(5, severity="critical")])
+    assert events == [(0, "open"), (3, "resolved"), (5, "open")]
+    events, _, _ = run([tail(0), None, None, None, tail(4), tail(5, observed=110.0)])
+    assert events == [(0, "open"), (3, "resolved"), (5, "open")]
+
+
 def test_a_new_episode_after_the_cooldown_opens_with_a_new_id() -> None:
     candidates: list[Alert | None] = [spike(0), None, None, None] + [None] * 10 + [spike(14)]
     events, _, steps = run(candidates)

@@ -7,6 +7,7 @@ import asyncio
 import io
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -21,9 +22,15 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
+# The week is deterministic for a seed and an end hour. This end is one at which the demo once
+# raised an emerging-hashtag alert on a quiet day (#ecommerce, its baseline diluted by the empty
+# days before the store heard anything); the commands below run it at the current time.
+END = datetime(2026, 11, 26, 21, tzinfo=UTC)
+
+
 @pytest.fixture(scope="module")
 def report() -> DemoReport:
-    return asyncio.run(run_demo(DemoOptions(serve=False), Console(file=io.StringIO())))
+    return asyncio.run(run_demo(DemoOptions(serve=False, end=END), Console(file=io.StringIO())))
 
 
 def test_every_post_is_collected_through_the_real_sources(report: DemoReport) -> None:

@@ -22,6 +22,11 @@ def detector(**options: Any) -> EmergingTerm:
     return EmergingTerm("trends", EmergingTerm.Options(**options))
 
 
+def heard(*terms: Series) -> list[Series]:
+    """`terms` plus a steady popular hashtag: the store was listening all week."""
+    return [*terms, term("#daily", 20)]
+
+
 def term(name: str, base: float, *, burst: float = 0.0, hours: int = 3, ago: int = 0, seed: int = 5) -> Series:
     """Unique authors per hour for `name`: Poisson(`base`), plus `burst` authors an hour during
     `hours` hours ending `ago` hours before END."""
@@ -72,8 +77,8 @@ def test_too_few_people_is_not_a_trend() -> None:
     authors = np.zeros(N)
     authors[-3:] = [3, 2, 3]  # eight people, out of nowhere
     tiny = series(authors, authors=authors, subject="#tiny", kind="hashtag")
-    assert detector().evaluate([tiny], END) == []
-    assert detector(min_authors=5).evaluate([tiny], END) != []
+    assert detector().evaluate(heard(tiny), END) == []
+    assert detector(min_authors=5).evaluate(heard(tiny), END) != []
 
 
 def test_a_term_that_is_always_bursty_needs_more() -> None:
@@ -83,9 +88,30 @@ def test_a_term_that_is_always_bursty_needs_more() -> None:
     bursty[-3:] += 8
     s = series(bursty, authors=bursty, subject="#drama", kind="hashtag")
     calm = term("#calm", 2.0, burst=8)
-    out = {a.subject for a in detector().evaluate([s, calm], END)}
+    out = {a.subject for a in detector().evaluate(heard(s, calm), END)}
     assert "#calm" in out
     assert "#drama" not in out
+
+
+def test_days_before_the_store_heard_anything_are_not_a_quiet_baseline() -> None:
+    # The store has heard for the last 3.5 days only: a usual ~1.6 people an hour, then 14 in
+    # three hours (under three times the usual 3-hour level: not news).
+    usual = np.zeros(N)
+    usual[N // 2 :] = np.resize([2, 1, 2, 1, 2], N - N // 2)
+    usual[-3:] = [4, 5, 5]
+    chatter = series(usual, authors=usual, subject="#ecommerce", kind="hashtag")
+    steady = np.full(N, 20.0)
+    steady[: N // 2] = 0
+    heard_since = series(steady, authors=steady, subject="#daily", kind="hashtag")
+    assert detector().evaluate([chatter, heard_since], END) == []
+    # Nothing at all before the store has heard for `min_history` (1 day) before the episode:
+    # with less, a brand-new term cannot be told from one that was always there.
+    outage = term("#outage", 0.0, burst=15)
+    for heard_hours, alerts in ((24 + 20, 0), (27 + 24, 1)):  # the episode is the last 27 hours
+        steady[:] = 20.0
+        steady[: N - heard_hours] = 0
+        fresh_store = series(steady, authors=steady, subject="#daily", kind="hashtag")
+        assert len(detector().evaluate([outage, fresh_store], END)) == alerts
 
 
 def test_related_terms_move_together() -> None:
@@ -105,16 +131,16 @@ def test_query_follows_options() -> None:
     assert det.query.platform == "telegram"
     assert det.query.limit == 50
     assert det.query.subject is None
-    [alert] = det.evaluate([term("#x", 0.0, burst=15)], END)
+    [alert] = det.evaluate(heard(term("#x", 0.0, burst=15)), END)
     assert alert.lang == "fa"
 
 
 def test_clock_jumps_and_missing_buckets() -> None:
     tag = term("#outage", 0.0, burst=15)
-    at_end = detector().evaluate([tag], END)
+    at_end = detector().evaluate(heard(tag), END)
     assert at_end
-    assert [replace(a, at=END) for a in detector().evaluate([tag], END + timedelta(minutes=30))] == at_end
-    assert detector().evaluate([tag], END - 4 * H) == []  # the clock went back: not started yet
+    assert [replace(a, at=END) for a in detector().evaluate(heard(tag), END + timedelta(minutes=30))] == at_end
+    assert detector().evaluate(heard(tag), END - 4 * H) == []  # the clock went back: not started yet
     sparse = np.zeros(N)
     sparse[::13] = 1  # one person every 13 hours; every other bucket absent
     assert detector().evaluate([series(sparse, authors=sparse, subject="#rare", kind="hashtag")], END) == []

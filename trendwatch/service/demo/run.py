@@ -51,6 +51,9 @@ class DemoOptions:
     days: int = 7
     seed: int = 7
     lang: Literal["en", "fa"] = "en"
+    end: datetime | None = None
+    """When the synthetic week ends (floored to the hour); default now. The stream is
+    deterministic for a seed and an end, so a fixed end replays the same week exactly."""
 
 
 @dataclass
@@ -150,7 +153,7 @@ async def run_demo(
     until SIGINT/SIGTERM)."""
     console = console or Console()
     started = time.perf_counter()
-    now = floor_time(utcnow(), HOUR)
+    now = floor_time(options.end or utcnow(), HOUR)
     stream = generate(now, days=options.days, seed=options.seed)
     report = DemoReport(stream)
     sink = WebhookSink()
