@@ -9,14 +9,14 @@ merged upstream by the NLP stage), the detector counts unique authors per bucket
   fast as people join and fades smoothly when they leave, instead of flickering between
   "trending" and "normal" from one bucket to the next.
 - **expected**: what that decaying peak reads at the busy times of the term's own history
-  before the current episode (its upper quartile; at least the mean window, trimmed so one old burst does not
-  raise the bar forever; a small prior keeps brand-new terms from dividing by zero). A day's
-  busiest window stays in the peak for hours, so a term with a daily rhythm usually peaks well
-  above its mean window: measured against the mean, every busy afternoon would be a trend.
-  History starts where the store starts hearing: leading buckets
-  in which no term had anyone are "not watched yet", as in the volume detector, so a store a
-  few days old does not read its empty first days as a quiet week; and nothing is reported
-  until it has heard for `min_history` (1 day) before the current episode.
+  before the current episode (its upper quartile; at least the mean window, trimmed so one old
+  burst does not raise the bar forever; a small prior keeps brand-new terms from dividing by
+  zero). A day's busiest window stays in the peak for hours, so a term with a daily rhythm
+  usually peaks well above its mean window: measured against the mean, every busy afternoon
+  would be a trend. History starts where the store starts hearing: leading buckets in which no
+  term had anyone are "not watched yet", as in the volume detector, so a store a few days old
+  does not read its empty first days as a quiet week; and nothing is reported until it has
+  heard for `min_history` (1 day) before the current episode.
 
 The surprise is the Poisson tail probability of observed given expected, widened by how bursty
 the term has been (its window-to-window overdispersion). A term needs `min_authors` people and
@@ -184,7 +184,7 @@ def _decaying_peak(sums: np.ndarray, decay: float) -> np.ndarray:
     steps = np.arange(len(sums))
     log_decay = math.log(decay)
     with np.errstate(divide="ignore"):
-        logs = np.log(sums)
+        logs = np.log(np.maximum(sums, 0.0))
     return np.exp(np.maximum.accumulate(logs - steps * log_decay) + steps * log_decay)
 
 

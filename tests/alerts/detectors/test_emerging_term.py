@@ -144,3 +144,14 @@ def test_clock_jumps_and_missing_buckets() -> None:
     sparse = np.zeros(N)
     sparse[::13] = 1  # one person every 13 hours; every other bucket absent
     assert detector().evaluate([series(sparse, authors=sparse, subject="#rare", kind="hashtag")], END) == []
+
+
+def test_the_decaying_peak_is_the_running_max_of_decayed_values() -> None:
+    from alerts.detectors.emerging_term import _decaying_peak
+
+    sums = np.array([0.0, 0.0, 4.0, 1.0, 0.0, 9.0, 2.0, 2.0, 0.0] * 200)  # long: no overflow
+    expected, level = [], 0.0
+    for v in sums:
+        level = max(v, level * 0.9)
+        expected.append(level)
+    assert np.allclose(_decaying_peak(sums, 0.9), expected)
