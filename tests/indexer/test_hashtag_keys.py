@@ -7,14 +7,10 @@ as the brand's merged tag and once as written.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
+from typing import Any
 
-import pytest
-
-from indexer.sqlite import SqliteStore
 from tests.indexer.factory import at, make
 from trendwatch.query import hashtag_key
 
@@ -27,15 +23,7 @@ def test_one_key_for_every_spelling() -> None:
     assert hashtag_key("#") == ""
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(SqliteStore.Options(path=tmp_path / "tags.db"))
-    await store.open()
-    yield store
-    await store.close()
-
-
-async def test_counted_once_under_the_nlp_form_and_found_by_the_written_one(store: SqliteStore) -> None:
+async def test_counted_once_under_the_nlp_form_and_found_by_the_written_one(store: Any) -> None:
     protest = make(1, "جواب بده", when=at(hours=1), hashtags=["کاوه مارت پاسخگو باش"])
     protest = replace(protest, post=replace(protest.post, hashtags=("کاوه_مارت_پاسخگو_باش",)))
     # A brand hashtag: written #کاوه_مارت, merged by the NLP stage into the brand's tag.
