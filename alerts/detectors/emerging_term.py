@@ -157,8 +157,8 @@ class EmergingTerm:
         expected = max(usual, _usual_peak(sums[min(first + self._width - 1, split) : split], self._decay))
         digits = _poisson_digits(observed / dispersion, expected / dispersion)
         z = stats.z_for_digits(digits)
-        # The episode began where the windowed count last sat below twice the usual level.
-        calm = np.flatnonzero(recent < max(2.0 * usual, 1.0))
+        # The episode began where the windowed count last sat below twice the expected level.
+        calm = np.flatnonzero(recent < max(2.0 * expected, 1.0))
         began_at = int(calm[-1]) + 1 if calm.size else 0
         began = split + min(began_at, len(recent) - 1)
         return Heat(subject, observed, expected, digits, z, max(0, began), authors[n - self._episode :])
