@@ -5,8 +5,9 @@ migration, each in its own transaction, so a database written by any earlier tre
 with the current one. Never edit a released migration: append a new one (and a fixture of the
 previous version to tests/indexer/fixtures/, which the migration test opens).
 
-Layout (v4; v1 had one `facts` table clustered by subject, slow to write at scale, and `days`;
-v2 had no rowid ranges per hour; v3 could record an alert event twice):
+Layout (v5; v1 had one `facts` table clustered by subject, slow to write at scale, and `days`;
+v2 had no rowid ranges per hour; v3 could record an alert event twice; v4 and earlier could
+hold Persian hashtag keys joined by a space):
 
 - `posts`: one row per post id; `doc` is the lossless JSON of the EnrichedPost (indexer.codec);
   the other columns are what queries filter on, dictionary-encoded (`names`, `authors`);
@@ -36,6 +37,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from trendwatch.query import hashtag_key
 
 FTS_TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N*' tokenchars '_'"
 
@@ -190,11 +193,33 @@ def _v4(db: sqlite3.Connection) -> None:
     )
 
 
+def _v5(db: sqlite3.Connection) -> None:
+    """Hashtag keys as `hashtag_key` writes them now (Persian words joined by `_`; earlier
+    versions joined them by a space): each name re-keyed, the facts of two names that became one
+    key merged under it, rollups recomputed."""
+    hashtag = 4  # names.kind and term_facts.kind of hashtags (indexer.sqlite_write.HASHTAG)
+    names = db.execute("SELECT key, name FROM names WHERE kind = ?", (hashtag,)).fetchall()
+    for key, name in names:
+        new = hashtag_key(name)
+        if not new or new == name:
+            continue
+        found = db.execute("SELECT key FROM names WHERE kind = ? AND name = ?", (hashtag, new)).fetchone()
+        if found is None:
+            db.execute("UPDATE names SET name = ? WHERE key = ?", (new, key))
+            continue
+        # a post counted under both keys keeps one fact
+        db.execute("UPDATE OR IGNORE term_facts SET term = ? WHERE kind = ? AND term = ?", (found[0], hashtag, key))
+        db.execute("DELETE FROM term_facts WHERE kind = ? AND term = ?", (hashtag, key))
+        db.execute("DELETE FROM names WHERE key = ?", (key,))
+    db.execute("DELETE FROM rollups")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "posts, facts, full-text index, state, alerts", _v1),
     Migration(2, "facts split into brand (by brand) and term (by time) tables; hour versions; rollups", _v2),
     Migration(3, "rowid range of each hour's posts (search walks hours newest first); hour rollups as arrays", _v3),
     Migration(4, "one alert history row per event (alert key, status, time); duplicates removed", _v4),
+    Migration(5, "Persian hashtag keys joined by _ (were spaces); facts of merged keys merged", _v5),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -95,8 +95,9 @@ FOLD_MAPPINGS, _FOLD_TABLE = _build_fold_table()
 """Character -> replacement, besides deleting every nonspacing mark (category Mn). Shared with
 the Elasticsearch analyser (a `mapping` char filter + a `\\p{Mn}` removal) so both fold alike."""
 
-FOLD_VERSION = 1
-"""Bumped whenever `fold` or `words` changes: stores re-index text folded by an older version."""
+FOLD_VERSION = 2
+"""Bumped whenever `fold`, `words` or `hashtag_key` changes: stores re-index text folded by an
+older version (2: Persian hashtag keys joined by `_`)."""
 
 WORD_PATTERN = r"\w+"
 """A word: a maximal run of Unicode letters, digits and `_` (Python `\\w`, FTS5 unicode61 with

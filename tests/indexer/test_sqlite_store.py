@@ -87,6 +87,31 @@ async def test_migrates_a_database_from_every_earlier_version(tmp_path: Path, ve
         await store.close()
 
 
+async def test_persian_hashtag_keys_of_an_older_store_are_rejoined_by_underscore(tmp_path: Path) -> None:
+    """store_v3_spaced_hashtags.db was written by the store before Persian hashtag keys were
+    joined by `_` (commit 8a47067^, fixtures/make_fixture.py): `#ارسال_رایگان` is kept there
+    as "ارسال رایگان". After the migration it is one hashtag, found and counted once, also when
+    its post is ingested again."""
+    path = tmp_path / "old.db"
+    shutil.copy(FIXTURES / "store_v3_spaced_hashtags.db", path)
+    assert raw(path).execute("SELECT count(*) FROM names WHERE name = 'ارسال رایگان'").fetchone() == (1,)
+    store = SqliteStore(options(path))
+    await store.open()
+    try:
+        tag = TermCount("ارسال_رایگان", 1, 1)
+        assert tag in await store.top_terms("hashtag", T0, T0 + DAY)
+        assert [p.id for p in await store.search("#ارسال_رایگان")] == ["mastodon:2"]
+        (post,) = await store.get(["mastodon:2"])
+        again = dataclasses.replace(post, post=dataclasses.replace(post.post, engagement=dataclasses.replace(
+            post.post.engagement, likes=40)))  # fmt: skip
+        assert await store.upsert([again]) == UpsertResult(inserted=0, updated=1)
+        terms = await store.top_terms("hashtag", T0, T0 + DAY)
+        assert [t for t in terms if "ارسال" in t.term] == [tag]
+    finally:
+        await store.close()
+    assert raw(path).execute("SELECT count(*) FROM names WHERE name LIKE '% %' AND kind = 4").fetchone() == (0,)
+
+
 def test_every_migration_has_a_fixture_of_the_version_before_it() -> None:
     for migration in MIGRATIONS[1:]:
         assert (FIXTURES / f"store_v{migration.version - 1}.db").exists(), (
