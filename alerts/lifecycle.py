@@ -16,7 +16,7 @@ subject is normal now) and returns the new value with the event to emit, if any:
   reminder). Anything else is "still elevated": the state is refreshed and nothing is emitted.
 - **resolved**: `resolve_after` consecutive normal evaluations end the episode; the event is
   emitted only if the episode was announced (a held episode ends silently). A candidate the
-  detector still dates to the start of the episode just resolved is that episode's *tail* (its
+  detector still dates to the start of an announced episode just resolved is its *tail* (its
   surprise flickering around the threshold as it fades), not a new one: it is held, and
   announced only if it escalates or its excess grows by `growth` beyond what was announced.
 
@@ -151,7 +151,7 @@ def _begin(previous: State | None, candidate: Alert, now: datetime, policy: Life
         "resolved_at": None,
         "last": _keep(candidate),
     }
-    if previous is not None and previous.get("started_at") == state["started_at"]:
+    if previous is not None and previous.get("announced") and previous.get("started_at") == state["started_at"]:
         state["tail"] = True
         state["announced_excess"] = previous.get("announced_excess")
         if not _reopens(state, candidate, policy):

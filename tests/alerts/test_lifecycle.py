@@ -193,6 +193,17 @@ def test_the_tail_of_a_resolved_episode_does_not_reopen_it() -> None:
     assert events == [(0, "open"), (3, "resolved"), (5, "open")]
 
 
+def test_a_held_episode_that_returns_is_announced_after_the_cooldown() -> None:
+    # Episode B begins within the cool-down after A, is held, ends quietly, then comes back
+    # (dated to its own start) and lasts: never announced before, so not a "tail".
+    def b(i: int) -> Alert:
+        return alert(at=T0 + i * STEP, started_at=T0 + 3 * STEP)
+
+    candidates: list[Alert | None] = [spike(0), None, None, None, b(4), None, None, None] + [b(i) for i in range(8, 20)]
+    events, _, _ = run(candidates)
+    assert events == [(0, "open"), (3, "resolved"), (9, "open")]
+
+
 def test_a_new_episode_after_the_cooldown_opens_with_a_new_id() -> None:
     candidates: list[Alert | None] = [spike(0), None, None, None] + [None] * 10 + [spike(14)]
     events, _, steps = run(candidates)
