@@ -104,11 +104,17 @@ async def test_local_series_is_one_store_query_where_the_grids_agree(store: Sqli
     """Quarter hours fit Tehran's offset; UTC days fit UTC: the store's own buckets are used."""
     since, until = END - DAY * 7, END
     for grid in (LocalGrid(TEHRAN, timedelta(minutes=15)), LocalGrid("UTC", DAY)):
-        assert grid.native(since, until)
+        assert grid.native(grid.starts(since, until))
         query = SeriesQuery(kind="brand", step=grid.step)
         assert await local_series(store, query, since, until, grid) == await store.series(query, since, until)
-    assert not LocalGrid(TEHRAN, HOUR).native(since, until)
-    assert not LocalGrid(TEHRAN, DAY).native(since, until)
+    for grid in (LocalGrid(TEHRAN, HOUR), LocalGrid(TEHRAN, DAY)):
+        assert not grid.native(grid.starts(since, until))
+    # London is at UTC in winter only: a year of days is not the store's grid (summer days
+    # start at 23:00 UTC), though both ends of the window are in winter.
+    london = LocalGrid("Europe/London", DAY)
+    year = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 12, 31, tzinfo=UTC)
+    assert not london.native(london.starts(*year))
+    assert london.native(london.starts(datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 1, tzinfo=UTC)))
 
 
 def test_grid_follows_daylight_saving_and_weeks() -> None:

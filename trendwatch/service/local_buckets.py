@@ -7,7 +7,7 @@ whole days start at local midnight (several days: counted from the local date 19
 epoch grid counts from the epoch), shorter steps on the local wall clock (an hour at HH:00).
 
 `local_series` answers a brand series on that grid. Where the epoch grid already coincides with
-the local one over the window (UTC; 15-minute steps in Tehran; hours in whole-hour zones) it is
+the local one at every bucket of the window (UTC; 15-minute steps in Tehran; hours in whole-hour zones) it is
 one store query. Elsewhere it asks the store once per local bucket, with a step longer than the
 epoch's age so the whole bucket is one store bucket: counts and tone could be summed from finer
 buckets, but distinct authors cannot, and they must stay exact. A store that takes a bucket
@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from trendwatch.models import Bucket, Series, SeriesQuery
-from trendwatch.timeutil import as_utc, zone
+from trendwatch.timeutil import as_utc, floor_time, zone
 
 DAY = timedelta(days=1)
 LOCAL_EPOCH = date(1970, 1, 1)
@@ -79,13 +79,10 @@ class LocalGrid:
             t = self.next(t)
         return out
 
-    def native(self, since: datetime, until: datetime) -> bool:
-        """Whether the store's epoch-aligned buckets are these buckets over [since, until)."""
-        where = zone(self.tz)
-        offsets = {as_utc(t).astimezone(where).utcoffset() or timedelta(0) for t in (since, until)}
-        if self._days:
-            return offsets == {timedelta(0)}
-        return DAY % self.step == timedelta(0) and all(o % self.step == timedelta(0) for o in offsets)
+    def native(self, starts: Sequence[datetime]) -> bool:
+        """Whether these bucket starts (from `starts`) are the store's epoch-aligned buckets:
+        every one of them, since an offset can change inside a window (daylight saving)."""
+        return all(t == floor_time(t, self.step) for t in starts)
 
 
 async def local_series(
@@ -94,11 +91,11 @@ async def local_series(
     """`store.series(query, since, until)` with buckets on `grid` (module docstring).
 
     Brand series, or one named term: the set of subjects must not depend on the window."""
-    if grid.native(since, until):
+    starts = grid.starts(since, until)
+    if grid.native(starts):
         return await store.series(query, since, until)
     if query.kind != "brand" and query.subject is None:
         raise ValueError("a local-calendar series needs a brand series or a named subject")
-    starts = grid.starts(since, until)
     ends = [*starts[1:], grid.next(starts[-1])] if starts else []
     slots = asyncio.Semaphore(CONCURRENT_QUERIES)
 
