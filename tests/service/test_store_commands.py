@@ -213,6 +213,29 @@ def test_a_fresh_parquet_export_ignores_parts_left_by_another_job(
     assert not out.with_name("recent.parquet.parts").exists()
 
 
+def test_a_parquet_export_missing_a_part_refuses_to_resume(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bug: a resumed parquet export merged whatever parts were left, so a deleted part was a
+    page silently missing from the output."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "all.parquet"
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, pages=2)
+        assert (
+            runner.invoke(app, ["export", "--store", f"sqlite:{db}", "-f", "parquet", "-o", str(out)]).exit_code == 130
+        )
+    (out.with_name("all.parquet.parts") / "part-000001.parquet").unlink()
+    refused = runner.invoke(app, ["export", "--store", f"sqlite:{db}", "-f", "parquet", "-o", str(out)])
+    assert refused.exit_code == 2
+    assert "cannot resume" in refused.output
+    assert "fewer parts than its checkpoint says (2)" in refused.output
+    assert not out.exists()
+    again = invoke("export", "--store", f"sqlite:{db}", "-f", "parquet", "-o", str(out), "--restart")
+    assert again.exit_code == 0, again.output
+    assert sorted(pq.read_table(out).column("id").to_pylist()) == sorted(p.id for p in POSTS)
+
+
 def test_an_export_since_an_age_resumes(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bug: `--since 3650d` was kept resolved to a time, which differs on the next run, so the
     export never resumed."""

@@ -17,7 +17,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import typer
 
@@ -124,14 +124,12 @@ class ExportWriter:
             self.parts.mkdir(exist_ok=True)
             for stale in self._part_files(after=self.part):
                 stale.unlink()
+            if len(self._part_files()) < self.part:
+                _cannot_resume(f"{self.parts} holds fewer parts than its checkpoint says ({self.part})")
             return
         if resume:
             if not self.partial.exists() or self.partial.stat().st_size < resume.size:
-                raise typer.BadParameter(
-                    f"cannot resume: {self.partial} is missing or shorter than its checkpoint says; "
-                    "pass --restart to start over",
-                    param_hint="--out",
-                )
+                _cannot_resume(f"{self.partial} is missing or shorter than its checkpoint says")
             os.truncate(self.partial, resume.size)
         self.handle = self.partial.open("a" if resume else "w", encoding="utf-8", newline="")
         if fmt is ExportFormat.csv and self.size == 0:
@@ -198,6 +196,10 @@ class ExportWriter:
             if match and int(match.group(1)) > after:
                 found.append(path)
         return sorted(found)
+
+
+def _cannot_resume(why: str) -> NoReturn:
+    raise typer.BadParameter(f"cannot resume: {why}; pass --restart to start over", param_hint="--out")
 
 
 def _require_pyarrow() -> None:
