@@ -408,6 +408,24 @@ async def test_a_retried_save_that_grafana_had_applied_is_not_a_conflict(
     assert not fake.lost_answers, "both saves were applied before their answers were lost"
 
 
+async def test_a_retried_save_that_cannot_be_checked_fails_that_dashboard_only(
+    grafana: tuple[FakeGrafana, str], boards: list
+) -> None:
+    """Bug: when re-reading the dashboard after a 412 failed too (retries used up), the error
+    escaped and stopped the whole push."""
+    fake, url = grafana
+    await pusher(url).push(boards)
+    del fake.dashboards["trendwatch-alerts"]  # created afresh: no read before the save
+    fake.lost_answers["trendwatch-alerts"] = "502"
+    fake.faults[("GET", "/api/dashboards/uid/trendwatch-alerts")] = [502] * 20
+    report = await pusher(url, timeout=1).push(boards)
+    outcome = {o.uid: o for o in report.outcomes}
+    assert len(outcome) == len(boards)
+    assert outcome["trendwatch-alerts"].action == "failed"
+    assert outcome["trendwatch-alerts"].problem
+    assert {o.action for uid, o in outcome.items() if uid != "trendwatch-alerts"} == {"unchanged"}
+
+
 async def test_a_retried_save_meeting_someone_elses_change_is_still_a_conflict(
     grafana: tuple[FakeGrafana, str], boards: list
 ) -> None:

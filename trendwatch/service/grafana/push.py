@@ -185,10 +185,9 @@ class GrafanaPusher:
                 except _Refused as exc:
                     if exc.status != 404:
                         raise
+            if (same := _holding(current, board, folder)) is not None:
+                return PushOutcome(uid, title, "unchanged", *same)
             stored = (current or {}).get("dashboard") or {}
-            meta = (current or {}).get("meta") or {}
-            if current and _comparable(stored) == _comparable(board) and meta.get("folderUid") == folder:
-                return PushOutcome(uid, title, "unchanged", stored.get("version"), meta.get("url"))
             payload = {
                 "dashboard": {**board, "id": stored.get("id"), "version": stored.get("version", 0)},
                 "folderUid": folder,
@@ -220,16 +219,15 @@ class GrafanaPusher:
     async def _ours_after_retry(
         self, uid: str, board: dict[str, Any], folder: str
     ) -> tuple[int | None, str | None] | None:
-        """(version, url) when Grafana now holds exactly `board` in `folder`, else None."""
+        """(version, url) when Grafana now holds exactly `board` in `folder`; None when it does
+        not, or cannot say (the save is then reported as failed, like any other)."""
         try:
             current = await self._call(f"read dashboard {uid}", lambda: self._api.dashboard.get_dashboard(uid))
-        except _Refused:
+        except (_Refused, PushError) as exc:
+            if isinstance(exc, _Fatal):
+                raise
             return None
-        stored = (current or {}).get("dashboard") or {}
-        meta = (current or {}).get("meta") or {}
-        if _comparable(stored) != _comparable(board) or meta.get("folderUid") != folder:
-            return None
-        return stored.get("version"), meta.get("url")
+        return _holding(current, board, folder)
 
     async def _call(self, what: str, request: Callable[[], Awaitable[T]]) -> T:
         """Run one API request: retry 5xx/timeouts/connection errors, sort out 4xx answers."""
@@ -267,6 +265,17 @@ class GrafanaPusher:
                 log.warning("grafana request failed, retrying", what=what, problem=last, attempt=attempt, delay=delay)
                 await asyncio.sleep(delay)
         raise PushError(f"could not {what} at {self.url}: {last} ({self.attempts} attempts)")
+
+
+def _holding(
+    current: dict[str, Any] | None, board: dict[str, Any], folder: str
+) -> tuple[int | None, str | None] | None:
+    """(version, url) when `current` (Grafana's answer to a read) is `board` in `folder`, else None."""
+    stored = (current or {}).get("dashboard") or {}
+    meta = (current or {}).get("meta") or {}
+    if not current or _comparable(stored) != _comparable(board) or meta.get("folderUid") != folder:
+        return None
+    return stored.get("version"), meta.get("url")
 
 
 class _Fatal(PushError):
