@@ -52,6 +52,7 @@ log = structlog.get_logger(__name__)
 REJECTED = "rejected:"
 MAX_BACKOFF = 30.0
 LOOKUP_SIZE = 1000
+MOST_ALERTS = 10_000  # a search returns at most this many hits (index.max_result_window)
 """Posts looked up per `locate` search (a search returns at most 10,000 hits)."""
 
 
@@ -87,6 +88,7 @@ class ElasticStore:
     description: ClassVar[str] = (
         "Elasticsearch store: data stream with lifecycle, Persian/English analysis; scales out."
     )
+    most_alerts: ClassVar[int | None] = MOST_ALERTS
 
     def __init__(self, options: ElasticOptions) -> None:
         if not options.url:
@@ -450,8 +452,7 @@ class ElasticStore:
     async def alerts(
         self, *, since: datetime | None = None, status: AlertStatus | None = None, limit: int = 200
     ) -> list[Alert]:
-        # a search returns at most 10,000 hits (index.max_result_window)
-        return res.alerts(await self._send(req.alerts(self.names, since, status, min(limit, 10_000))))
+        return res.alerts(await self._send(req.alerts(self.names, since, status, min(limit, MOST_ALERTS))))
 
     async def facets(
         self,

@@ -72,6 +72,7 @@ class SqliteStore:
 
     Options: ClassVar[type[SqliteOptions]] = SqliteOptions
     description: ClassVar[str] = "Embedded store in one SQLite file (WAL, FTS5): zero set-up, one machine."
+    most_alerts: ClassVar[int | None] = None
 
     def __init__(self, options: SqliteOptions) -> None:
         self.options = options

@@ -88,6 +88,8 @@ class Store(Protocol):
 
     Options: ClassVar[type[BaseModel]]
     description: ClassVar[str]
+    most_alerts: ClassVar[int | None]
+    """The most alert events one `alerts` call can return (None: as many as asked for)."""
 
     async def open(self) -> None: ...
 

@@ -305,6 +305,25 @@ def test_reindex_copies_posts_state_and_alerts_and_resumes(
     assert asyncio.run(_snapshot(target))[0] == 2500  # idempotent: no post twice
 
 
+def test_reindex_run_again_after_it_finished_copies_the_state_again(db: Path, tmp_path: Path) -> None:
+    """Bug: the place of a finished reindex was kept, so running it again later "resumed" it:
+    the state keys and alerts, marked done, were not copied again."""
+    target = tmp_path / "later.db"
+    assert invoke("reindex", "--from", f"sqlite:{db}", "--to", f"sqlite:{target}").exit_code == 0
+
+    async def new_cursor() -> None:
+        store = SqliteStore(SqliteStore.Options(path=db))
+        await store.open()
+        await store.set_state("cursor:later", {"etag": "new"})
+        await store.close()
+
+    asyncio.run(new_cursor())
+    again = invoke("reindex", "--from", f"sqlite:{db}", "--to", f"sqlite:{target}")
+    assert again.exit_code == 0, again.output
+    assert "copied 2,500 posts, 3 state keys and 2 alert events" in again.output
+    assert asyncio.run(_snapshot(target)) == asyncio.run(_snapshot(db))
+
+
 def test_reindexing_twice_records_each_alert_event_once(db: Path, tmp_path: Path) -> None:
     """Bug: every --restart run appended the alert history again (two runs: two events per event)."""
     target = tmp_path / "twice.db"
@@ -314,21 +333,23 @@ def test_reindexing_twice_records_each_alert_event_once(db: Path, tmp_path: Path
     assert asyncio.run(_snapshot(target))[2] == asyncio.run(_snapshot(db))[2]
 
 
-def test_reindex_copies_the_whole_alert_history(tmp_path: Path) -> None:
-    """Bug: only the newest 10,000 alert events were copied, silently."""
+@pytest.mark.parametrize("events", [10_000, 10_001])
+def test_reindex_copies_the_whole_alert_history(tmp_path: Path, events: int) -> None:
+    """Bug: only the newest 10,000 alert events were copied, silently; then exactly 10,000 from
+    SQLite (no cap) were warned about as if the store had capped its answer."""
     source, target = tmp_path / "many.db", tmp_path / "many-copy.db"
 
     async def fill() -> None:
         store = SqliteStore(SqliteStore.Options(path=source))
         await store.open()
-        for minute in range(10_001):
+        for minute in range(events):
             await store.record_alert(_alert(minute, "open" if minute % 2 else "updated"))
         await store.close()
 
     asyncio.run(fill())
     result = invoke("reindex", "--from", f"sqlite:{source}", "--to", f"sqlite:{target}")
     assert result.exit_code == 0, result.output
-    assert "10,001 alert events" in result.output
+    assert f"{events:,} alert events" in result.output
     assert "warning" not in result.output
     copied = asyncio.run(_snapshot(target))[2]
     assert copied == asyncio.run(_snapshot(source))[2]

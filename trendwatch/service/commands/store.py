@@ -269,8 +269,9 @@ def reindex(
     """Copy posts, state and alert history to another store (e.g. SQLite to Elasticsearch).
 
     Every post, every state key (source cursors, alert lifecycle) and the alert history are
-    copied. Re-running is safe (writes are idempotent by post id) and resumes where it stopped: the
-    place is kept in the destination's state. Stop the service first so nothing is written to
+    copied. Re-running is safe (writes are idempotent by post id): an interrupted run resumes where
+    it stopped (the place is kept in the destination's state), a finished one copies everything
+    again. Stop the service first so nothing is written to
     the old store meanwhile, then point the config at the new store.
     """
     origin = store_from_spec(source, read_only=True)
@@ -313,6 +314,7 @@ def reindex(
                     copied["alerts"] += 1
                 place["alerts"] = True
                 await new.set_state(mark, place)
+            await new.set_state(mark, None)  # done: running it again is a new job
             if hasattr(new, "flush"):
                 await new.flush()
             return copied, complete
@@ -324,29 +326,17 @@ def reindex(
     )
     if not complete:
         console.print(
-            f"[yellow]warning:[/] {source} answered {copied['alerts']:,} alert events however many were asked "
-            "for (Elasticsearch returns at most 10,000); if it holds more, the older ones were not copied"
+            f"[yellow]warning:[/] {source} returns at most {copied['alerts']:,} alert events at once; if it "
+            "holds more, the older ones were not copied"
         )
 
 
-ALERT_PAGE = 10_000
-"""Alert events asked for first; doubled until the store has no more."""
-
-
 async def alert_history(store: Any) -> tuple[list[Alert], bool]:
-    """Every recorded alert event, oldest first, and whether that is known to be all of them.
-
-    The store reads the newest `limit` events, so ask for twice as many until fewer come back.
-    A store that caps its answer (Elasticsearch: 10,000 hits) returns the same number twice;
-    the older events cannot be read that way, and the second value is False."""
-    limit, previous = ALERT_PAGE, -1
-    while True:
-        found: list[Alert] = await store.alerts(limit=limit)
-        if len(found) == previous:
-            return found[::-1], False
-        if len(found) < limit:
-            return found[::-1], True
-        previous, limit = len(found), limit * 2
+    """Every recorded alert event, oldest first, and whether that is known to be all of them
+    (a store that caps one answer, `most_alerts`, may hold older events than it returned)."""
+    cap: int | None = store.most_alerts
+    found: list[Alert] = await store.alerts(limit=cap or 2**62)
+    return found[::-1], cap is None or len(found) < cap
 
 
 # --------------------------------------------------------------------------- store maintenance
