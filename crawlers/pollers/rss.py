@@ -156,9 +156,10 @@ class FeedStream:
             _FeedState(
                 etag=fetched.headers.get("ETag"),
                 last_modified=fetched.headers.get("Last-Modified"),
-                # the current entries first, then older ids still remembered: a feed that briefly
+                # every current entry (however long the feed: one dropped would be new again next
+                # round), then older ids still remembered up to MAX_SEEN: a feed that briefly
                 # lists fewer entries does not make the others new again when they come back
-                seen=unique([*ids, *st.seen])[:MAX_SEEN],
+                seen=unique([*ids, *st.seen])[: max(MAX_SEEN, len(ids))],
             ).dump(),
         )
 

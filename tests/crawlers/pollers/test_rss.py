@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from crawlers.http import create_session
-from crawlers.pollers.rss import RssSource
+from crawlers.pollers.rss import MAX_SEEN, RssSource
 from tests.crawlers.helpers import (
     FIXTURES,
     Script,
@@ -156,6 +156,18 @@ async def test_entries_missing_from_one_version_of_the_feed_are_not_new_when_the
         again, cursor = await collect(src, cursor)
         assert posts_of(again) == []
     assert len(posts_of(first)) == 2
+
+
+async def test_a_feed_longer_than_the_memory_repeats_nothing(server, script, session) -> None:
+    """Bug: only the first MAX_SEEN ids were remembered, so the entries of a longer feed past
+    them were new again every round."""
+    entries = [(f"e{i}", f"entry {i}", ago(minutes=i)) for i in range(MAX_SEEN + 30)]
+    script.on("/long", reply(feed(entries)), reply(feed(entries)))
+    src = source(server, session, "/long", backfill=FOREVER)
+    first, cursor = await collect(src)
+    again, _ = await collect(src, cursor)
+    assert len(posts_of(first)) == MAX_SEEN + 30
+    assert posts_of(again) == []
 
 
 async def test_first_round_backfill_is_bounded_then_every_unseen_entry_counts(server, script, session) -> None:
