@@ -253,13 +253,13 @@ class WebsiteSource(SpiderSource):
     async def fetch(self, cursor: Cursor | None) -> AsyncIterator[Batch]:
         stored = cursor.get("sites") if isinstance(cursor, dict) else None
         seen: dict[str, dict[str, str]] = {
-            site: _dated(urls) for site, urls in (stored.items() if isinstance(stored, dict) else ())
+            site: website.remembered_urls(urls) for site, urls in (stored.items() if isinstance(stored, dict) else ())
         }
         pending: list[Article] = []
         unsaved = False  # `seen` changed since the last batch handed on
         crashed: SourceError | None = None
         try:
-            stream = self._events({"sites": {s: list(u) for s, u in seen.items()}}, idle=FLUSH_AFTER)
+            stream = self._events({"sites": {s: dict(u) for s, u in seen.items()}}, idle=FLUSH_AFTER)  # dated
             async with aclosing(stream) as events:  # stops the child if we stop
                 async for event in events:
                     if isinstance(event, Article):
@@ -314,13 +314,3 @@ class WebsiteSource(SpiderSource):
     def _succeeded(self) -> bool:
         summary = self.stats.summary
         return self.stats.pages > 0 or (summary is not None and summary.ok_responses > 0)
-
-
-def _dated(urls: Any) -> dict[str, str]:
-    """A site's remembered URLs from the cursor: {url: ISO date}; a plain list (older cursors)
-    has no dates ("", oldest)."""
-    if isinstance(urls, dict):
-        return {u: d if isinstance(d, str) else "" for u, d in urls.items() if isinstance(u, str)}
-    if isinstance(urls, list):
-        return dict.fromkeys((u for u in urls if isinstance(u, str)), "")
-    return {}

@@ -35,6 +35,16 @@ def clean_url(url: str, base: str | None = None) -> str:
     return urldefrag(urljoin(base, url) if base else url)[0]
 
 
+def remembered_urls(urls: Any) -> dict[str, str]:
+    """A site's URLs in a website cursor, {url: ISO date} ("" when unknown; older cursors held a
+    plain list, without dates)."""
+    if isinstance(urls, dict):
+        return {u: d if isinstance(d, str) else "" for u, d in urls.items() if isinstance(u, str)}
+    if isinstance(urls, list):
+        return dict.fromkeys((u for u in urls if isinstance(u, str)), "")
+    return {}
+
+
 def extract(site: SiteOptions, url: str, html: str, fetched_at: datetime, source: str = "website") -> dict[str, Any]:
     """The raw fields of one item page (JSON-serialisable; kept beside the post)."""
     root = Selector(text=html)

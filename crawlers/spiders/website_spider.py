@@ -30,7 +30,7 @@ from crawlers.spiders import problems
 from crawlers.spiders.items import Article, Passed, Problem
 from crawlers.spiders.options import SiteOptions, WebsiteOptions
 from crawlers.spiders.selectors import node_text, select
-from crawlers.spiders.website import clean_url, extract, parse_site_time
+from crawlers.spiders.website import clean_url, extract, parse_site_time, remembered_urls
 from crawlers.values import parse_iso_time
 from trendwatch.timeutil import utcnow
 
@@ -47,17 +47,25 @@ class WebsiteSpider(Spider):
         self.source = source
         sites = cursor.get("sites", {}) if isinstance(cursor, dict) else {}
         self.sites = {site.name: site for site in options.sites}
-        self.seen: dict[str, set[str]] = {
-            site.name: {u for u in (sites.get(site.name) or []) if isinstance(u, str)} for site in options.sites
-        }
+        remembered = {name: remembered_urls(sites.get(name)) for name in self.sites}
+        self.seen: dict[str, set[str]] = {name: set(urls) for name, urls in remembered.items()}
         self.scheduled: dict[str, int] = dict.fromkeys(self.sites, 0)
         started = utcnow()
-        self.floors: dict[str, datetime | None] = {
-            name: None if self.seen[name] else started - options.backfill for name in self.sites
-        }
+        self.floors = {name: self._floor(urls, started) for name, urls in remembered.items()}
         self.patterns = {
             site.name: re.compile(site.item_url_pattern) if site.item_url_pattern else None for site in options.sites
         }
+
+    def _floor(self, remembered: dict[str, str], started: datetime) -> datetime | None:
+        """Items listed as older than this are passed over, not read: for a new site, its
+        backfill; for a site whose cursor is full (`remember` URLs), the oldest date it keeps,
+        since an older item would be forgotten as soon as read and read again every round."""
+        if not remembered:
+            return started - self.options.backfill
+        if len(remembered) < self.options.remember:
+            return None
+        dates = [d for d in map(parse_iso_time, remembered.values()) if d is not None]
+        return min(dates) if dates else None
 
     async def start(self) -> AsyncIterator[Any]:
         for site in self.options.sites:

@@ -103,3 +103,19 @@ def test_a_site_already_in_the_cursor_reads_every_unseen_item_however_old() -> N
     assert [r.url for r in out] == [f"https://news.example/a/{n}.html" for n in (3, 2, 1)] + [
         "https://news.example/?page=2"
     ]
+
+
+def test_a_site_with_a_full_cursor_passes_over_items_older_than_it_keeps() -> None:
+    """Bug: a site listing more items than `remember` read its older unseen items every round:
+    each was forgotten as soon as read (the cursor keeps the newest), so read again next time."""
+    kept = {f"https://news.example/a/{n}.html": f"2026-11-{n:02d}T10:00:00+00:00" for n in range(21, 31)}
+    options = _news(since(datetime(2026, 1, 1, tzinfo=UTC))).model_copy(update={"remember": 10})
+    spider = WebsiteSpider(options, {"sites": {"news": kept}}, "news-source")
+    page = HtmlResponse("https://news.example/", body=LIST.encode(), encoding="utf-8")
+    out = list(spider.parse_list(page, site="news", page=1))
+    assert [r.url for r in out if not isinstance(r, Passed)] == []  # nothing read, no next page
+    assert [p.url for p in out if isinstance(p, Passed)] == [f"https://news.example/a/{n}.html" for n in (3, 2, 1)]
+    # With room left in the cursor, every unseen item is read, however old (as before).
+    roomy = WebsiteSpider(options.model_copy(update={"remember": 11}), {"sites": {"news": kept}}, "news-source")
+    read = [r.url for r in roomy.parse_list(page, site="news", page=1) if not isinstance(r, Passed)]
+    assert read[:3] == [f"https://news.example/a/{n}.html" for n in (3, 2, 1)]
