@@ -134,6 +134,9 @@ def test_poll_with_a_cursor_file_fetches_only_new_posts_next_time(config: Path, 
     second = trendwatch("poll", "news", "--once", "-c", str(config), "--cursor-file", str(cursor), "--json")
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == ""
+    # a quiet round is not a problem: it is said as what it is
+    assert "problems" not in second.stderr
+    assert "queries with nothing new: 1" in second.stderr
 
 
 def test_poll_reports_a_failed_round_with_its_reason(config: Path) -> None:

@@ -25,7 +25,7 @@ from trendwatch.config import PluginConfig, Settings, load_config
 from trendwatch.errors import NotConfigured, SourceError
 from trendwatch.models import Post
 from trendwatch.service import logs, plugins
-from trendwatch.service.commands.round_output import plural, post_json, posts_table, read_cursor, write_cursor
+from trendwatch.service.commands.round_output import counts, plural, post_json, posts_table, read_cursor, write_cursor
 
 
 def register(app: typer.Typer) -> None:
@@ -138,9 +138,9 @@ def _summary(
     pages = plural(stats.pages, "article page" if kind == "website" else "page")
     err.print(f"{name} ({kind}): {plural(posts, 'post')} from {pages} in {stats.seconds:.1f}s", highlight=False)
     if stats.dropped:
-        err.print(f"  dropped: {_counts(stats.dropped)}", highlight=False)
+        err.print(f"  dropped: {counts(stats.dropped)}", highlight=False)
     if stats.problems:
-        err.print(f"  problems: {_counts(stats.problems)}", highlight=False)
+        err.print(f"  problems: {counts(stats.problems)}", highlight=False)
         err.print(f"    first: {stats.first_problem}", highlight=False, markup=False)
     if stats.summary is not None:
         statuses: Counter[str] = Counter()
@@ -158,7 +158,3 @@ def _summary(
         err.print("  cursor: not kept (pass --cursor-file FILE to fetch only new posts next time)", highlight=False)
     if error is not None:
         err.print(f"[red]error ({getattr(error, 'reason', 'error')}):[/red] {error}", highlight=False)
-
-
-def _counts(counter: Counter[str]) -> str:
-    return ", ".join(f"{reason} ×{n}" for reason, n in counter.most_common())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,11 @@ def posts_table(out: Console, posts: list[Post], show: int, clock: DisplayClock,
             *(clock.number(f"{c:,}") if c is not None else "-" for c in counts),
         )
     out.print(table)
+
+
+def counts(counter: Counter[str]) -> str:
+    """`reason ×n, ...`, most first."""
+    return ", ".join(f"{reason} ×{n}" for reason, n in counter.most_common())
 
 
 def plural(n: int, noun: str, plural_form: str | None = None) -> str:

@@ -38,12 +38,12 @@ from rich.table import Table
 
 from crawlers.http import create_session
 from crawlers.plugins import SOURCES
-from crawlers.pollers.base import BaseUrl, base_url
+from crawlers.pollers.base import EMPTY, BaseUrl, base_url
 from trendwatch.config import LoggingConfig, PluginConfig, Settings, load_config
 from trendwatch.errors import NotConfigured, SourceError
 from trendwatch.models import Post
 from trendwatch.service import logs
-from trendwatch.service.commands.round_output import plural, post_json, posts_table, read_cursor, write_cursor
+from trendwatch.service.commands.round_output import counts, plural, post_json, posts_table, read_cursor, write_cursor
 from trendwatch.timeutil import format_duration
 
 
@@ -294,9 +294,11 @@ def _summary(err: Console, plugin: PluginConfig, result: RoundResult, cursor_fil
         f"{plural(result.batches, 'batch', 'batches')}, {result.seconds:.1f}s",
         highlight=False,
     )
-    if result.problems:
-        listing = ", ".join(f"{reason} ×{n}" for reason, n in result.problems.most_common())
-        err.print(f"  problems (skipped and counted): {listing}", highlight=False)
+    problems = Counter({reason: n for reason, n in result.problems.items() if reason != EMPTY})
+    if problems:
+        err.print(f"  problems (skipped and counted): {counts(problems)}", highlight=False)
+    if result.problems[EMPTY]:
+        err.print(f"  queries with nothing new: {result.problems[EMPTY]}", highlight=False)
     if cursor_file is not None:
         err.print(f"  cursor: saved to {cursor_file}", highlight=False)
     else:
