@@ -16,7 +16,8 @@ from trendwatch.errors import RateLimited, SourceError
 from trendwatch.metrics import SOURCE_ERRORS
 from trendwatch.models import Enrichment, Post
 from trendwatch.service.pipeline import Pipeline
-from trendwatch.service.scheduler import LONGEST_WAIT, REPORT_STATE, ReportJob, Scheduler, retry_delay
+from trendwatch.service.scheduler import REPORT_STATE, ReportJob, Scheduler, retry_delay
+from trendwatch.waits import MAX_WAIT
 
 
 async def _no_enrich(posts: Any) -> list[Enrichment]:
@@ -97,6 +98,6 @@ def test_retry_delay_never_overflows_on_an_endless_retry_after() -> None:
     """The bug: `Retry-After: inf` reached `timedelta(seconds=inf)`, whose OverflowError escaped
     the source loop and ended it."""
     hour = timedelta(hours=1)
-    assert retry_delay(hour, 1, RateLimited("x", retry_after=float("inf"))) == LONGEST_WAIT
-    assert retry_delay(hour, 1, RateLimited("x", retry_after=1e300)) == LONGEST_WAIT
+    assert retry_delay(hour, 1, RateLimited("x", retry_after=float("inf"))) == timedelta(seconds=MAX_WAIT)
+    assert retry_delay(hour, 1, RateLimited("x", retry_after=1e300)) == timedelta(seconds=MAX_WAIT)
     assert retry_delay(hour, 1, RateLimited("x", retry_after=float("nan"))) == timedelta(seconds=15)

@@ -12,7 +12,6 @@ saved after their posts are committed.
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,12 +26,11 @@ from trendwatch.errors import RateLimited, SourceError
 from trendwatch.metrics import DETECTOR_ERRORS, SOURCE_ERRORS
 from trendwatch.service.pipeline import Pipeline
 from trendwatch.timeutil import utcnow
+from trendwatch.waits import MAX_WAIT, finite_wait
 
 log = structlog.get_logger(__name__)
 
 RETRY_FLOOR = timedelta(seconds=15)
-#: The longest a source waits when a platform asks for longer (or for ever).
-LONGEST_WAIT = timedelta(days=1)
 DELIVERY_RETRY_EVERY = timedelta(seconds=30)
 REPORT_STATE = "report:last_sent"
 
@@ -88,8 +86,8 @@ def retry_delay(interval: timedelta, failures: int, exc: BaseException) -> timed
     """How long to wait after the n-th failure in a row: Retry-After when the platform said (at
     most a day, even when it said for ever; NaN is ignored), else exponential from 15 s, never
     longer than the normal interval."""
-    if isinstance(exc, RateLimited) and exc.retry_after and not math.isnan(exc.retry_after):
-        return timedelta(seconds=min(exc.retry_after, LONGEST_WAIT.total_seconds()))
+    if isinstance(exc, RateLimited) and exc.retry_after and (wait := finite_wait(min(exc.retry_after, MAX_WAIT))):
+        return timedelta(seconds=wait)
     return min(max(interval, RETRY_FLOOR), RETRY_FLOOR * 2 ** min(failures - 1, 10))
 
 
