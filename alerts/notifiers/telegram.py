@@ -115,7 +115,7 @@ def _hard_split(block: str, room: int, mark: str = "") -> list[str]:
     (emoji with modifiers, a letter and its marks); each piece starts with the direction mark
     and the block's links follow the last piece."""
     links = _LINK.findall(block)
-    text = to_plain(_LINK.sub("", block)).replace(mark, "") if mark else to_plain(_LINK.sub("", block))
+    text = to_plain(_LINK.sub("", block)).replace(mark, "")  # replace("", "") changes nothing
     room -= units(mark)
     pieces: list[str] = []
     current = ""

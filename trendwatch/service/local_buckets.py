@@ -85,6 +85,12 @@ class LocalGrid:
         return all(t == floor_time(t, self.step) for t in starts)
 
 
+def whole_window(until: datetime) -> timedelta:
+    """A step whose first epoch-aligned bucket holds every instant before `until` (one store
+    bucket for a whole window)."""
+    return timedelta(seconds=int(until.timestamp()) + 1)
+
+
 async def local_series(
     store: SeriesStore, query: SeriesQuery, since: datetime, until: datetime, grid: LocalGrid
 ) -> list[Series]:
@@ -101,7 +107,7 @@ async def local_series(
 
     async def one(start: datetime, end: datetime) -> list[Series]:
         lo, hi = max(start, since), min(end, until)
-        whole = replace(query, step=timedelta(seconds=int(hi.timestamp()) + 1))  # one epoch bucket: [lo, hi)
+        whole = replace(query, step=whole_window(hi))
         async with slots:
             return await store.series(whole, lo, hi)
 

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from trendwatch.config import Settings
 from trendwatch.errors import TrendwatchError
 from trendwatch.models import Alert, Bucket, Drivers, EnrichedPost, Series, SeriesQuery, TermCount
-from trendwatch.service.local_buckets import LocalGrid, local_series
+from trendwatch.service.local_buckets import LocalGrid, local_series, whole_window
 from trendwatch.service.report.model import BrandSummary, Language, Report, ReportRequest, TopPost
 from trendwatch.timeutil import OutOfRange, ago, utcnow
 
@@ -126,7 +126,7 @@ async def gather(store: ReportStore, request: ReportRequest, *, now: datetime | 
 
 async def _brand(store: ReportStore, request: ReportRequest, brand: str, step: timedelta) -> BrandSummary:
     since, until = request.since, request.until
-    whole = _whole_window(until)
+    whole = whole_window(until)
     detail = SeriesQuery(kind="brand", step=step, subject=brand)
     grid = LocalGrid(request.clock.tz, step)
     series, total, previous, hashtags, topics, drivers = await asyncio.gather(
@@ -155,11 +155,6 @@ async def _brand(store: ReportStore, request: ReportRequest, brand: str, step: t
         topics=tuple(topics),
         top_posts=_top_posts(brand, posts, request.top_posts),
     )
-
-
-def _whole_window(until: datetime) -> timedelta:
-    """A step whose first epoch-aligned bucket holds every instant before `until`."""
-    return timedelta(seconds=int(until.timestamp()) + 1)
 
 
 def _dense(series: Series | None, since: datetime, until: datetime, grid: LocalGrid) -> tuple[Bucket, ...]:
