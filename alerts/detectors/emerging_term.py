@@ -16,7 +16,7 @@ merged upstream by the NLP stage), the detector counts unique authors per bucket
   would be a trend. History starts where the store starts hearing: leading buckets in which no
   term had anyone are "not watched yet", as in the volume detector, so a store a few days old
   does not read its empty first days as a quiet week; and nothing is reported until it has
-  heard for `min_history` (1 day) before the current episode.
+  heard for `min_history` (2 days: the daily rhythm seen twice) before the current episode.
 
 The surprise is the Poisson tail probability of observed given expected, widened by how bursty
 the term has been (its window-to-window overdispersion). A term needs `min_authors` people and
@@ -57,7 +57,7 @@ class EmergingTermOptions(PluginOptions):
     min_lift: float = Field(3.0, ge=1, description="Observed must be at least this many times expected.")
     related: int = Field(5, ge=0, le=50, description="Related terms named in each alert.")
     min_history: Duration = Field(
-        parse_duration("1d"), description="No alert until the store has heard this long before the current episode."
+        parse_duration("2d"), description="No alert until the store has heard this long before the current episode."
     )
 
     @model_validator(mode="after")

@@ -104,10 +104,10 @@ def test_days_before_the_store_heard_anything_are_not_a_quiet_baseline() -> None
     steady[: N // 2] = 0
     heard_since = series(steady, authors=steady, subject="#daily", kind="hashtag")
     assert detector().evaluate([chatter, heard_since], END) == []
-    # Nothing at all before the store has heard for `min_history` (1 day) before the episode:
+    # Nothing at all before the store has heard for `min_history` (2 days) before the episode:
     # with less, a brand-new term cannot be told from one that was always there.
     outage = term("#outage", 0.0, burst=15)
-    for heard_hours, alerts in ((24 + 20, 0), (27 + 24, 1)):  # the episode is the last 27 hours
+    for heard_hours, alerts in ((27 + 47, 0), (27 + 48, 1)):  # the episode is the last 27 hours
         steady[:] = 20.0
         steady[: N - heard_hours] = 0
         fresh_store = series(steady, authors=steady, subject="#daily", kind="hashtag")
