@@ -8,19 +8,20 @@ merged upstream by the NLP stage), the detector counts unique authors per bucket
   window holds more people, and otherwise halves every `half_life`. A trend therefore rises as
   fast as people join and fades smoothly when they leave, instead of flickering between
   "trending" and "normal" from one bucket to the next.
-- **expected**: what that decaying peak reads at the busy times of the term's own history
-  before the current episode (its upper quartile; at least the mean window, trimmed so one old
-  burst does not raise the bar forever; a small prior keeps brand-new terms from dividing by
-  zero). A day's busiest window stays in the peak for hours, so a term with a daily rhythm
-  usually peaks well above its mean window: measured against the mean, every busy afternoon
-  would be a trend. History starts where the store starts hearing: leading buckets in which no
-  term had anyone are "not watched yet", as in the volume detector, so a store a few days old
-  does not read its empty first days as a quiet week; and nothing is reported until it has
-  heard for `min_history` (2 days: the daily rhythm seen twice) before the current episode.
+- **expected**: authors per window in the term's own history before the current episode (a
+  trimmed mean, so one old burst does not raise the bar forever; a small prior keeps brand-new
+  terms from dividing by zero), at the time of day the peak was reached: the hour-of-day rhythm
+  of all terms together (learnt from the same history, shrunk towards none when few people make
+  it) scales it, so a busy afternoon, busy for every term, is no trend. History starts where the
+  store starts hearing: leading buckets in which no term had anyone are "not watched yet", as in
+  the volume detector, so a store a few days old does not read its empty first days as a quiet
+  week; nothing is reported until it has heard for `min_history` (2 days: the rhythm seen
+  twice) before the current episode.
 
 The surprise is the Poisson tail probability of observed given expected, widened by how bursty
-the term has been (its window-to-window overdispersion). A term needs `min_authors` people and
-`min_lift` times its usual level to be reported. Each alert names its related terms: other terms
+the term has been (its window-to-window overdispersion) and by the peak being the largest of the
+episode's windows (about episode / window independent draws). A term needs `min_authors` people
+and `min_lift` times its usual level to be reported. Each alert names its related terms: other terms
 rising at the same time whose recent series move with it.
 """
 
@@ -39,6 +40,10 @@ from alerts.detectors import stats
 from trendwatch.config import PluginOptions
 from trendwatch.models import Alert, Series, SeriesQuery, Severity
 from trendwatch.timeutil import Duration, parse_duration
+
+DAY = timedelta(days=1)
+RHYTHM_PRIOR = 50.0
+"""Authors' worth of evidence that the time of day makes no difference (see `_rhythm`)."""
 
 
 class EmergingTermOptions(PluginOptions):
@@ -101,6 +106,7 @@ class EmergingTerm:
         # The episode the peak remembers: until its contribution falls under 1/16 (4 half-lives).
         self._episode = self._width + max(1, math.ceil(4 * options.half_life / options.step))
         self._open = stats.digits_for_score(options.threshold)
+        self._windows = max(1.0, self._episode / self._width)
         self._min_history = max(1, int(options.min_history / options.step))
 
     def evaluate(self, series: Sequence[Series], now: datetime) -> list[Alert]:
@@ -112,7 +118,8 @@ class EmergingTerm:
         watched = int(active[0]) if active.size else n
         if n - self._episode - watched < self._min_history:
             return []
-        heats = [h for subject, a in counts if (h := self._heat(subject, a, watched)) is not None]
+        rhythm = self._rhythm(np.sum([a for _, a in counts], axis=0), watched)
+        heats = [h for subject, a in counts if (h := self._heat(subject, a, watched, rhythm)) is not None]
         alerts = []
         for h in heats:
             if h.digits < self._open or h.observed < self.options.min_authors:
@@ -143,7 +150,27 @@ class EmergingTerm:
             )
         return alerts
 
-    def _heat(self, subject: str, authors: np.ndarray, watched: int) -> Heat | None:
+    def _rhythm(self, total: np.ndarray, watched: int) -> np.ndarray:
+        """Per bucket, how busy the time of day of the window ending there is against the day's
+        mean: every term's authors summed, by time of day, over the watched history before the
+        episode. Ones where the step does not divide a day or less than a day was heard."""
+        n = len(total)
+        per_day = int(DAY / self.options.step) if DAY % self.options.step == timedelta(0) else 0
+        split = n - self._episode
+        history = total[watched:split]
+        if per_day < 2 or len(history) < per_day or history.mean() <= 0:
+            return np.ones(n)
+        phase = (np.arange(watched, split)) % per_day
+        sums = np.bincount(phase, weights=history, minlength=per_day)
+        days = np.bincount(phase, minlength=per_day)
+        level = history.mean()
+        # by time of day, 1 = the day's mean; shrunk towards 1 by RHYTHM_PRIOR authors, so a
+        # rhythm read from few people (one quiet term) is no rhythm
+        profile = (sums + RHYTHM_PRIOR) / (days * level + RHYTHM_PRIOR)
+        by_bucket = profile[np.arange(n) % per_day]
+        return np.convolve(by_bucket, np.ones(self._width) / self._width, "full")[:n]
+
+    def _heat(self, subject: str, authors: np.ndarray, watched: int, rhythm: np.ndarray) -> Heat | None:
         """The term's state from its authors per bucket, watched from bucket `watched` on."""
         n = len(authors)
         if n < self._episode + 2 * self._width or not authors.any():
@@ -151,14 +178,21 @@ class EmergingTerm:
         sums = np.convolve(authors, np.ones(self._width), "full")[: len(authors)]  # authors in the window ending at t
         split = n - self._episode
         recent = sums[split:]
-        observed = float(_decaying_peak(recent, self._decay)[-1])
-        first = min(watched, split)
-        usual, dispersion = _baseline(authors[first:split], self._width)
-        expected = max(usual, _usual_peak(sums[min(first + self._width - 1, split) : split], self._decay))
-        digits = _poisson_digits(observed / dispersion, expected / dispersion)
+        peaks = _decaying_peak(recent, self._decay)
+        observed = float(peaks[-1])
+        usual, dispersion = _baseline(authors[min(watched, split) : split], self._width)
+        # The usual level at the time of day the peak was reached (a busy afternoon is busy for
+        # every term, and no trend): the window whose decayed value is the peak now.
+        ages = np.arange(len(recent))[::-1]
+        reached = int(np.argmax(recent * self._decay**ages))
+        usual_then = usual * rhythm[split:]
+        expected = max(float(usual_then[reached]), 0.5)
+        # The peak is the largest of the episode's windows, about `_windows` independent draws:
+        # its tail is that many times fatter than one window's.
+        digits = max(0.0, _poisson_digits(observed / dispersion, expected / dispersion) - math.log10(self._windows))
         z = stats.z_for_digits(digits)
-        # The episode began where the windowed count last sat below twice the expected level.
-        calm = np.flatnonzero(recent < max(2.0 * expected, 1.0))
+        # The episode began where the windowed count last sat below twice its usual level then.
+        calm = np.flatnonzero(recent < np.maximum(2.0 * usual_then, 1.0))
         began_at = int(calm[-1]) + 1 if calm.size else 0
         began = split + min(began_at, len(recent) - 1)
         return Heat(subject, observed, expected, digits, z, max(0, began), authors[n - self._episode :])
@@ -186,12 +220,6 @@ def _decaying_peak(sums: np.ndarray, decay: float) -> np.ndarray:
     with np.errstate(divide="ignore"):
         logs = np.log(np.maximum(sums, 0.0))
     return np.exp(np.maximum.accumulate(logs - steps * log_decay) + steps * log_decay)
-
-
-def _usual_peak(sums: np.ndarray, decay: float) -> float:
-    """What the decaying peak reads at the busy times of a term's history: its upper quartile
-    (0 without history)."""
-    return float(np.quantile(_decaying_peak(sums, decay), 0.75)) if len(sums) else 0.0
 
 
 def _baseline(history: np.ndarray, width: int) -> tuple[float, float]:

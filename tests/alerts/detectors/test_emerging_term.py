@@ -4,6 +4,7 @@ too few people, a bursty term, related terms, and per-language queries."""
 from __future__ import annotations
 
 import itertools
+import zlib
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -30,12 +31,11 @@ def heard(*terms: Series) -> list[Series]:
 def term(name: str, base: float, *, burst: float = 0.0, hours: int = 3, ago: int = 0, seed: int = 5) -> Series:
     """Unique authors per hour for `name`: Poisson(`base`), plus `burst` authors an hour during
     `hours` hours ending `ago` hours before END."""
-    rng = np.random.default_rng(seed + hash(name) % 1000)
-    lam = np.full(N, base)
+    rng = np.random.default_rng(seed + zlib.crc32(name.encode()) % 1000)  # hash() differs per process
+    authors = rng.poisson(base, N).astype(float)
     if burst:
         end = N - ago
-        lam[end - hours : end] += burst
-    authors = rng.poisson(lam).astype(float)
+        authors[end - hours : end] += burst
     return series(authors, authors=authors, subject=name, kind="hashtag")
 
 
