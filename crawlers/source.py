@@ -14,7 +14,9 @@ batch returned (None on first run); it must be JSON-serialisable.
 Failures: a failure that ends the round raises a `SourceError` subclass (the scheduler logs one
 line, counts it by `reason` and backs off, honouring `RateLimited.retry_after`); a single bad
 item inside an otherwise good response is logged, counted in `SOURCE_ERRORS` and skipped by the
-source itself. `to_post(raw)` is pure: it maps one raw item to a Post or raises `DropPost`.
+source itself. A query (a search, a feed, a channel, a site) that ends a round without a new
+post is logged and counted once as `empty_results` (`found_nothing`): the round itself
+succeeded. `to_post(raw)` is pure: it maps one raw item to a Post or raises `DropPost`.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
+from trendwatch.metrics import SOURCE_ERRORS
 from trendwatch.models import Post
 
 Cursor = Any  # JSON-serialisable: dicts, lists, strings, numbers
+EMPTY = "empty_results"
+"""The reason a query that found no new post in a round is counted under."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +55,11 @@ class Source(Protocol):
     def fetch(self, cursor: Cursor | None) -> AsyncGenerator[Batch, None]:
         """One round of collection, resuming after `cursor`."""
         ...
+
+
+def found_nothing(source: str, query: str, log: Any) -> None:
+    """Count and log a query of `source` that brought no new post this round: not an error of
+    the round, but a query that never finds anything (a misspelt hashtag, a dead feed, a silent
+    channel) shows up on /metrics."""
+    SOURCE_ERRORS.labels(source=source, reason=EMPTY).inc()
+    log.info("query found nothing new", reason=EMPTY, query=query)

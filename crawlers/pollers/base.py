@@ -33,7 +33,7 @@ import structlog
 from pydantic import AfterValidator, Field
 from yarl import URL
 
-from crawlers.source import Batch, Cursor
+from crawlers.source import Batch, Cursor, found_nothing
 from trendwatch.config import PluginOptions
 from trendwatch.errors import DropPost, NotConfigured, SourceError
 from trendwatch.metrics import POSTS_FETCHED, SOURCE_ERRORS
@@ -43,8 +43,6 @@ from trendwatch.timeutil import Duration
 log = structlog.get_logger("crawlers.pollers")
 
 CURSOR_VERSION = 1
-#: The reason a query that found no new post in a round is counted under.
-EMPTY = "empty_results"
 #: Exceptions a mapping of one odd item may raise besides DropPost; anything else is a bug.
 ITEM_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
@@ -143,13 +141,6 @@ class Poller(ABC):
         SOURCE_ERRORS.labels(source=self.name, reason=reason).inc()
         self.log.warning("item skipped", reason=reason, detail=detail[:300], **context)
 
-    def found_nothing(self, query: str) -> None:
-        """Count and log a query that brought no post this round (`empty_results`): not an error
-        of the round, but a query that never finds anything (a misspelt hashtag, a dead feed)
-        shows up on /metrics."""
-        SOURCE_ERRORS.labels(source=self.name, reason=EMPTY).inc()
-        self.log.info("query found nothing new", reason=EMPTY, query=query)
-
     def map_item(self, to_post: Callable[[Any], Post | Sequence[Post]], raw: Any) -> tuple[Post, ...]:
         """`to_post(raw)` as a tuple of posts; an item it rejects is counted, logged and skipped."""
         try:
@@ -222,7 +213,7 @@ class Poller(ABC):
                     if item is not None:
                         failures.append((key, item))
                     elif key not in found:
-                        self.found_nothing(key)
+                        found_nothing(self.name, key, self.log)
                     continue
                 if item.posts:
                     found.add(key)

@@ -7,7 +7,8 @@ come from the shared session, so spiders identify themselves like every other re
 
 Failures: a request or page that fails is logged once and counted by reason (SOURCE_ERRORS) and
 the round goes on; a message or page that does not map is counted (`malformed_message`,
-`malformed_page`) and skipped; a deliberate drop (no text) is counted in POSTS_DROPPED. A round
+`malformed_page`) and skipped; a deliberate drop (no text) is counted in POSTS_DROPPED; a
+channel or site that brought no new post and no problem is counted once as `empty_results`. A round
 that got nothing at all but problems raises (RateLimited with the longest Retry-After,
 SourceGone, or SourceError) so the scheduler backs off; a child that crashes raises SourceError
 (`spider_crashed`) after the batches it completed were handed on.
@@ -30,7 +31,7 @@ import aiohttp
 import structlog
 from pydantic import BaseModel
 
-from crawlers.source import Batch, Cursor
+from crawlers.source import Batch, Cursor, found_nothing
 from crawlers.spiders import telegram, website
 from crawlers.spiders.child import CHILD, SpiderProcess
 from crawlers.spiders.items import Article, ChannelPage, Event, Passed, Problem, Summary
@@ -61,6 +62,8 @@ class RoundStats:
     posts: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     problems: Counter[str] = field(default_factory=Counter)
+    found: set[str] = field(default_factory=set)  # channels or sites that brought a post
+    troubled: set[str] = field(default_factory=set)  # channels or sites with a problem counted
     first_problem: str | None = None
     retry_after: float | None = None
     summary: Summary | None = None
@@ -143,8 +146,10 @@ class SpiderSource(ABC):
         if problem.retry_after is not None:
             self.stats.retry_after = max(self.stats.retry_after or 0.0, problem.retry_after)
 
-    def _count_error(self, reason: str, message: str, **context: Any) -> None:
+    def _count_error(self, reason: str, message: str, *, key: str, **context: Any) -> None:
+        """Count and log one problem of channel or site `key`."""
         SOURCE_ERRORS.labels(source=self.name, reason=reason).inc()
+        self.stats.troubled.add(key)
         self.stats.problems[reason] += 1
         self.stats.first_problem = self.stats.first_problem or message
         self.log.warning("source problem", reason=reason, detail=message, **context)
@@ -160,12 +165,15 @@ class SpiderSource(ABC):
                 round_timeout=self.options.round_timeout.total_seconds(),
             )
 
-    def _map(self, raws: Iterable[Mapping[str, Any]], to_post: Callable[[Mapping[str, Any]], Post]) -> list[Post]:
-        """Map raw items with the platform's pure `to_post`; drops and malformed ones are counted."""
-        return [post for post, _ in (self._map_one(raw, to_post) for raw in raws) if post is not None]
+    def _map(
+        self, key: str, raws: Iterable[Mapping[str, Any]], to_post: Callable[[Mapping[str, Any]], Post]
+    ) -> list[Post]:
+        """Map the raw items of channel or site `key` with the platform's pure `to_post`; drops
+        and malformed ones are counted."""
+        return [post for post, _ in (self._map_one(key, raw, to_post) for raw in raws) if post is not None]
 
     def _map_one(
-        self, raw: Mapping[str, Any], to_post: Callable[[Mapping[str, Any]], Post]
+        self, key: str, raw: Mapping[str, Any], to_post: Callable[[Mapping[str, Any]], Post]
     ) -> tuple[Post | None, bool]:
         """(the post or None, whether the raw item was understood: mapped or dropped on purpose)."""
         try:
@@ -176,17 +184,25 @@ class SpiderSource(ABC):
             self.log.debug("post dropped", reason=drop.reason, detail=str(drop))
             return None, True
         except BadPayload as exc:
-            self._count_error(exc.reason, str(exc))
+            self._count_error(exc.reason, str(exc), key=key)
             return None, False
         except (ValueError, TypeError, KeyError) as exc:  # a raw shape to_post did not expect
-            self._count_error("malformed_message", f"{exc.__class__.__name__}: {exc}")
+            self._count_error("malformed_message", f"{exc.__class__.__name__}: {exc}", key=key)
             return None, False
         POSTS_FETCHED.labels(source=self.name).inc()
         self.stats.posts += 1
+        self.stats.found.add(key)
         return post, True
 
     def _succeeded(self) -> bool:
         return self.stats.pages > 0
+
+    def _count_empty(self, keys: Iterable[str]) -> None:
+        """Count each of these channels or sites that the round read without a new post or a
+        problem (one whose pages failed is counted under that failure instead)."""
+        for key in keys:
+            if key not in self.stats.found and key not in self.stats.troubled:
+                found_nothing(self.name, key, self.log)
 
     def _check_round(self) -> None:
         """Raise when the round produced nothing but problems, so the scheduler backs off."""
@@ -214,6 +230,7 @@ class TelegramSource(SpiderSource):
         if not options.channels:
             raise NotConfigured("no channels to read: list public channel usernames under `channels:`")
         super().__init__(name, options, session)
+        self.channels = tuple(options.channels)
 
     async def fetch(self, cursor: Cursor | None) -> AsyncIterator[Batch]:
         channels: dict[str, Any] = dict(cursor.get("channels") or {}) if isinstance(cursor, dict) else {}
@@ -227,9 +244,10 @@ class TelegramSource(SpiderSource):
                     self._count_error("malformed_message", str(exc), key=event.channel, url=event.url)
                     continue
                 self.stats.pages += 1
-                posts = self._map(event.messages, telegram.to_post)
+                posts = self._map(event.channel, event.messages, telegram.to_post)
                 channels[event.channel] = event.state
                 yield Batch(tuple(posts), {"channels": dict(channels)})
+        self._count_empty(self.channels)
         self._check_round()
 
 
@@ -285,12 +303,13 @@ class WebsiteSource(SpiderSource):
             yield self._batch(pending, seen)
         if crashed is not None:
             raise crashed
+        self._count_empty(sorted(self.sites))
         self._check_round()
 
     def _batch(self, articles: list[Article], seen: dict[str, dict[str, str]]) -> Batch:
         posts = []
         for article in articles:
-            post, understood = self._map_one(article.raw, website.to_post)
+            post, understood = self._map_one(article.site, article.raw, website.to_post)
             if post is not None:
                 posts.append(post)
             if understood:  # a malformed page is not remembered: the next round tries it again

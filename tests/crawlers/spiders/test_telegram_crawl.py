@@ -150,6 +150,20 @@ def test_problems_are_counted_and_the_round_goes_on(rounds: Rounds) -> None:
     assert metric("trendwatch_source_errors_total", source=SOURCE, reason="malformed_message") == 3
     assert metric("trendwatch_posts_dropped_total", stage="source", reason="service_message") >= 1
     assert metric("trendwatch_posts_fetched_total", source=SOURCE) == len(rounds.first.posts) + len(rounds.second.posts)
+    # every channel brought posts or failed (counted under its failure): none counted as empty
+    assert metric("trendwatch_source_errors_total", source=SOURCE, reason="empty_results") == 0
+
+
+def test_a_channel_with_nothing_new_is_counted_once_as_empty_results(fake_web: FakeWeb) -> None:
+    quiet = persian_channel("quiet_chan", 3, newest=utcnow() - timedelta(minutes=30), step=timedelta(minutes=10))
+    fake_web.channels[quiet.username] = quiet
+    name = "tg-quiet"
+    cursor = {"channels": {"quiet_chan": {"last": 3, "top": None, "before": None}}}  # read up to its newest
+    quiet_round = run_round(TelegramSource, options(fake_web, ["quiet_chan"]), cursor, name=name)
+    assert quiet_round.error is None
+    assert quiet_round.posts == []
+    assert quiet_round.stats.pages == 1
+    assert metric("trendwatch_source_errors_total", source=name, reason="empty_results") == 1
 
 
 def test_server_errors_are_retried_then_given_up(rounds: Rounds) -> None:

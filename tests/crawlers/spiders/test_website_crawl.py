@@ -179,6 +179,12 @@ def test_second_round_reads_only_the_new_article(rounds: Rounds) -> None:
     assert rounds.second.stats.problems == {"http_500": 1, "malformed_page": 1}
 
 
+def test_a_site_with_nothing_new_and_no_problem_is_counted_as_empty_results(rounds: Rounds) -> None:
+    # round 1: both sites brought posts; round 2: the news site brought one (and had problems),
+    # the blog nothing
+    assert metric("trendwatch_source_errors_total", source=SOURCE, reason="empty_results") == 1
+
+
 def test_requests_identify_trendwatch(rounds: Rounds) -> None:
     assert {r.user_agent for r in rounds.first_requests + rounds.second_requests} == {USER_AGENT}
 

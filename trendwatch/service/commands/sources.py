@@ -38,7 +38,8 @@ from rich.table import Table
 
 from crawlers.http import create_session
 from crawlers.plugins import SOURCES
-from crawlers.pollers.base import EMPTY, BaseUrl, base_url
+from crawlers.pollers.base import BaseUrl, base_url
+from crawlers.source import EMPTY
 from trendwatch.config import LoggingConfig, PluginConfig, Settings, load_config
 from trendwatch.errors import NotConfigured, SourceError
 from trendwatch.models import Post
