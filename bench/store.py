@@ -9,13 +9,15 @@ vocabulary, five brands (a post mentions 0-2), hashtags and topics with long tai
 a heavy head, daily rhythm, over max(30 days, posts / 110,000 per day). Only the time spent inside
 `store.upsert` (which includes the batched full-text indexing) counts towards the insert rate;
 making the synthetic objects is excluded. Queries run `--repeat` times each over windows ending at
-random points of the last day, and report p50/p95.
+random points of the last day, and report p50/p95. The collector is set as the `trendwatch`
+command sets it (`trendwatch.runtime`); `--default-gc` measures CPython's defaults instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import math
 import os
 import random
@@ -33,6 +35,7 @@ from rich.table import Table
 
 from indexer.sqlite import SqliteStore
 from trendwatch.models import Author, BrandMention, Engagement, EnrichedPost, Enrichment, Post, SeriesQuery
+from trendwatch.runtime import GC_THRESHOLDS, tune_gc
 
 
 def _words(sentence: str) -> tuple[str, ...]:
@@ -234,7 +237,14 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-load", action="store_true", help="only run the queries on an existing --db")
     parser.add_argument("--repeat", type=int, default=30, help="runs of each query (default 30)")
     parser.add_argument("--keep", action="store_true", help="keep the database file afterwards")
+    parser.add_argument(
+        "--default-gc",
+        action="store_true",
+        help="leave CPython's collector on its defaults (the trendwatch process applies trendwatch.runtime)",
+    )
     args = parser.parse_args(argv)
+    if not args.default_gc:
+        tune_gc()  # as the `trendwatch` command does at start
     console = Console()
     path = args.db or Path(os.environ.get("TMPDIR", "/tmp")) / f"trendwatch-bench-{os.getpid()}.db"
     if not args.skip_load:
@@ -267,7 +277,8 @@ async def main(argv: list[str] | None = None) -> int:
         console.print(table)
         console.print(
             f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} cores, "
-            f"load average {os.getloadavg()[0]:.1f}; {args.repeat} runs of each query; file {path}"
+            f"load average {os.getloadavg()[0]:.1f}; {args.repeat} runs of each query; file {path}; "
+            f"gc thresholds {gc.get_threshold()}" + ("" if gc.get_threshold() == GC_THRESHOLDS else " (defaults)")
         )
     finally:
         await store.close()

@@ -14,6 +14,7 @@ import typer
 
 from trendwatch import __version__
 from trendwatch.errors import ConfigError, TrendwatchError
+from trendwatch.runtime import tune_gc
 from trendwatch.service.commands import COMMAND_MODULES
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ for module in COMMAND_MODULES:
 
 
 def main() -> None:
+    tune_gc()
     try:
         app()
     except ConfigError as exc:
