@@ -19,7 +19,8 @@ A delivery that fails stays in the outbox and `await engine.retry_deliveries(now
 calls it every 30 s) tries again with exponential backoff, or when the channel's Retry-After
 says; it also sends digests whose window has passed and forgets delivery records older than
 `keep_delivered`. A delivered entry is kept as the delivery record, so a re-queue after a crash
-is recognised and not sent twice.
+is recognised and not sent twice. A failed entry also keeps how many messages of it went out
+(`parts_sent`, for a channel that splits a long notification), so the retry sends only the rest.
 
 Crash safety comes from committing before acting, and from ids that do not depend on timing.
 A lifecycle transition and its event are written together in one state value (the event as
@@ -441,8 +442,10 @@ class AlertEngine:
     def _notification(self, entry: dict[str, Any]) -> Notification:
         explained = [explain(alert_from_json(a), self.context) for a in entry["alerts"]]
         if entry["kind"] == "digest":
-            return digest(entry["id"], explained, self.context)
-        return single(entry["id"], explained[0])
+            note = digest(entry["id"], explained, self.context)
+        else:
+            note = single(entry["id"], explained[0])
+        return dataclasses.replace(note, parts_sent=int(entry.get("parts_sent") or 0))
 
     async def _send(self, notifier: Notifier, entry: dict[str, Any]) -> Exception | None:
         """One delivery (the notifier retries briefly inside); the failure, or None."""
@@ -492,6 +495,7 @@ class AlertEngine:
                 "next_at": next_at.isoformat(),
                 "last_error": str(error)[:500],
                 "last_reason": reason,
+                "parts_sent": max(int(entry.get("parts_sent") or 0), getattr(error, "parts_sent", 0)),
             },
         )
 

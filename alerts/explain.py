@@ -165,6 +165,7 @@ class Notification:
     items: tuple[Explanation, ...]
     digest: bool = False
     more: str | None = None
+    parts_sent: int = 0  # of a notification carried as several messages: how many an earlier attempt sent
 
     def __post_init__(self) -> None:
         if not self.items:

@@ -116,8 +116,12 @@ class QuerySyntaxError(TrendwatchError):
 
 
 class DeliveryError(TrendwatchError):
-    """A notification could not be delivered now; it is kept and retried later."""
+    """A notification could not be delivered now; it is kept and retried later.
 
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
+    `parts_sent`: of a notification the channel carries as several messages, how many went out
+    before the failure; the outbox keeps it, so a retry (also after a restart) sends the rest."""
+
+    def __init__(self, message: str, *, retryable: bool = True, parts_sent: int = 0) -> None:
         self.retryable = retryable
+        self.parts_sent = parts_sent
         super().__init__(message)

@@ -19,6 +19,7 @@ import asyncio
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -89,7 +90,9 @@ class BaseNotifier(ABC):
 
     @abstractmethod
     async def deliver(self, notification: Notification) -> None:
-        """One attempt; raise DeliveryFailed when it did not work."""
+        """One attempt; raise DeliveryFailed when it did not work. A notifier that sends a
+        notification as several messages starts after `notification.parts_sent` of them and
+        says in the failure how many are out now (`DeliveryFailed.parts_sent`)."""
 
     async def send(self, notification: Notification) -> None:
         attempt = 0
@@ -98,6 +101,7 @@ class BaseNotifier(ABC):
             try:
                 await self.deliver(notification)
             except DeliveryFailed as exc:
+                notification = replace(notification, parts_sent=max(notification.parts_sent, exc.parts_sent))
                 wait = self._wait(exc, attempt)
                 if wait is None:  # the engine logs the kept delivery once, at warning level
                     NOTIFICATIONS.labels(notifier=self.name, result="failed").inc()

@@ -6,7 +6,8 @@ Persian lines start with a right-to-left mark and values sit in directional isol
 alerts/explain.py). A message longer than Telegram's 4,096 characters is split between
 blocks (never inside a tag or an entity; a block too long on its own is cut between words, each
 piece right-to-left marked, its links after the last), each part well-formed and numbered; parts already
-sent are not sent again when a later part is retried. If Telegram rejects the HTML ("can't
+sent are not sent again when a later part is retried (the failure says how many went out, and
+the outbox keeps that number, so this holds across restarts too). If Telegram rejects the HTML ("can't
 parse entities"), the part is sent again as plain text rather than lost.
 """
 
@@ -15,7 +16,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections import OrderedDict
 from typing import Any, ClassVar
 
 import aiohttp
@@ -184,17 +184,15 @@ class TelegramNotifier(BaseNotifier):
         self._chat_id = options.chat_id
         self._silent = options.silent
         self._limit = options.max_length
-        self._progress: OrderedDict[str, int] = OrderedDict()  # parts already sent, per notification id
 
     async def deliver(self, notification: Notification) -> None:
         parts = split(notification_blocks(notification), self._limit, like=notification.items[0])
-        done = self._progress.get(notification.id, 0)
-        for index in range(done, len(parts)):
-            await self._send_part(parts[index])
-            self._progress[notification.id] = index + 1
-            while len(self._progress) > 1000:
-                self._progress.popitem(last=False)
-        self._progress.pop(notification.id, None)
+        for index in range(notification.parts_sent, len(parts)):
+            try:
+                await self._send_part(parts[index])
+            except DeliveryFailed as exc:
+                exc.parts_sent = index
+                raise
 
     async def _send_part(self, part: str) -> None:
         try:

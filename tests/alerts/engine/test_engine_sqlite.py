@@ -24,7 +24,7 @@ from alerts.notifiers.webhook import WebhookNotifier, WebhookOptions
 from indexer.sqlite import SqliteOptions, SqliteStore
 from tests.alerts.engine.support import ThresholdDetector
 from tests.alerts.factories import MARKUP_POST, STEP, T0, context
-from tests.alerts.servers import TELEGRAM_CHAT, TELEGRAM_TOKEN, ChannelServer, Reply
+from tests.alerts.servers import TELEGRAM_CHAT, TELEGRAM_TOKEN, ChannelServer, Reply, tg_reply
 from trendwatch.models import Author, BrandMention, EnrichedPost, Enrichment, Post
 
 POLICY = LifecyclePolicy(cooldown="30m", realert="6h", resolve_after=3)
@@ -131,6 +131,32 @@ async def test_a_kept_delivery_is_sent_once_after_a_restart(
     assert len(delivered) == 1
     assert delivered[0].json["alerts"][0]["subject"] == "Acme"
     assert await engine.pending("hook") == []
+
+
+async def test_a_split_telegram_message_resumes_after_a_restart_at_the_part_that_failed(
+    open_store: Callable[[], Any], channels: ChannelServer, session: aiohttp.ClientSession
+) -> None:
+    def telegram() -> TelegramNotifier:
+        options = TelegramOptions(
+            token=TELEGRAM_TOKEN, chat_id=TELEGRAM_CHAT, api_url=channels.url, max_length=300, attempts=1
+        )
+        return TelegramNotifier("tg", options, session)
+
+    channels.script("telegram", Reply(status=200, body=None), tg_reply(400, "Bad Request: chat is being migrated"))
+    store = await open_store()
+    await seed_spike(store)
+    await AlertEngine(store, [], [telegram()], context(), policy=POLICY).run(ThresholdDetector(threshold=20), T0)
+    assert len(channels.received["telegram"]) == 2, "part 1 accepted, part 2 refused"
+    assert len(channels.telegram_messages) == 1
+
+    store = await open_store()  # a new process: nothing of the first is in memory
+    engine = AlertEngine(store, [], [telegram()], context(), policy=POLICY)
+    assert await engine.retry_deliveries(T0 + timedelta(days=1)) == 1
+    texts = [m["text"] for m in channels.telegram_messages]
+    assert len(texts) >= 3, "the alert needed several parts at 300 characters"
+    assert len(set(texts)) == len(texts), "no part sent twice"
+    assert all(f"(continued {n}/{len(texts)})" in t for n, t in enumerate(texts[1:], start=2)), "parts in order"
+    assert await engine.pending("tg") == []
 
 
 async def test_a_stored_post_full_of_markup_reaches_telegram_as_plain_text(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -144,13 +145,20 @@ async def test_parts_already_sent_are_not_sent_again(channels: ChannelServer, se
     note = digest("d-2", items, context(), limit=8)
     parts = split(notification_blocks(note), like=note.items[0])
     assert len(parts) >= 2
-    channels.script("telegram", Reply(status=200, body=None), *[tg_reply(500, "Internal Server Error")] * 2)
+    channels.script(
+        "telegram",
+        Reply(status=200, body=None),
+        tg_reply(500, "Internal Server Error"),  # part 2, first attempt
+        Reply(status=200, body=None),  # part 2, retried within the same send
+        *[tg_reply(500, "Internal Server Error")] * 2,  # part 3, both attempts
+    )
     notifier = make(channels, session, attempts=2)
     with pytest.raises(DeliveryFailed) as info:
         await notifier.send(note)
     assert info.value.retryable
-    assert len(channels.telegram_messages) == 1
-    await notifier.send(note)  # the outbox retries later
+    assert info.value.parts_sent == 2, "the failure says how many parts went out"
+    assert len(channels.telegram_messages) == 2
+    await notifier.send(replace(note, parts_sent=info.value.parts_sent))  # the outbox retries later
     texts = [m["text"] for m in channels.telegram_messages]
     assert texts == parts, "each part exactly once, in order"
 
