@@ -5,10 +5,10 @@ markup is only `<b>`, `<a href>` and `<blockquote>`, so a post full of tags arri
 Persian lines start with a right-to-left mark and values sit in directional isolates (see
 alerts/explain.py). A message longer than Telegram's 4,096 characters is split between
 blocks (never inside a tag or an entity; a block too long on its own is cut between words, each
-piece right-to-left marked, its links after the last), each part well-formed and numbered; parts already
-sent are not sent again when a later part is retried (the failure says how many went out, and
-the outbox keeps that number, so this holds across restarts too). If Telegram rejects the HTML ("can't
-parse entities"), the part is sent again as plain text rather than lost.
+piece right-to-left marked, its links after the last), each part well-formed and numbered.
+Parts already sent are not sent again when a later part is retried: the failure says how many
+went out and the outbox keeps that number, so this holds across restarts too. If Telegram
+rejects the HTML ("can't parse entities"), the part is sent again as plain text rather than lost.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ come from the shared session, so spiders identify themselves like every other re
 Failures: a request or page that fails is logged once and counted by reason (SOURCE_ERRORS) and
 the round goes on; a message or page that does not map is counted (`malformed_message`,
 `malformed_page`) and skipped; a deliberate drop (no text) is counted in POSTS_DROPPED; a
-channel or site that brought no new post and no problem is counted once as `empty_results`. A round
-that got nothing at all but problems raises (RateLimited with the longest Retry-After,
+channel or site that brought no new post and no problem is counted once as `empty_results`. A
+round that got nothing at all but problems raises (RateLimited with the longest Retry-After,
 SourceGone, or SourceError) so the scheduler backs off; a child that crashes raises SourceError
 (`spider_crashed`) after the batches it completed were handed on.
 
@@ -152,7 +152,7 @@ class SpiderSource(ABC):
         self.stats.troubled.add(key)
         self.stats.problems[reason] += 1
         self.stats.first_problem = self.stats.first_problem or message
-        self.log.warning("source problem", reason=reason, detail=message, **context)
+        self.log.warning("source problem", reason=reason, detail=message, key=key, **context)
 
     def _summary(self, summary: Summary) -> None:
         self.stats.summary = summary
