@@ -46,6 +46,8 @@ _MICRO = timedelta(microseconds=1)
 # `names.kind` values
 PLATFORM, SOURCE, LANG, BRAND, HASHTAG, TOPIC = range(6)
 _TOKEN_KIND = {PLATFORM: "platform", LANG: "lang", BRAND: "brand", HASHTAG: "hashtag"}
+NAME_CACHE = 200_000
+"""Most names of one kind the writer keeps in memory (a long tail of key phrases recurs rarely)."""
 ROLLUP_FORMAT = 2
 """Version of the packed rollup layouts in indexer.sqlite_read (1 was JSON)."""
 LABELS = codec.LABEL_VALUE
@@ -96,6 +98,13 @@ class _Rows:
     hour: int
 
 
+def _name_token(token_kind: str | None, kind: int, name: str) -> str:
+    """The meta token that finds a name in the full-text index ("" for kinds not searched so)."""
+    if token_kind is None:
+        return ""
+    return meta_token(token_kind, name if kind == HASHTAG else keyword(name))
+
+
 def _widen(hours: dict[int, tuple[int, int]], hour: int, rowid: int) -> None:
     found = hours.get(hour)
     hours[hour] = (rowid, rowid) if found is None else (min(found[0], rowid), max(found[1], rowid))
@@ -131,7 +140,6 @@ class Writer:
         self.db = db
         self.fts_batch = fts_batch
         self.pending: dict[int, FtsRow] = {}
-        self._names: dict[tuple[int, str], int] = {}
         self._authors: dict[str, tuple[int, str | None, str]] = {}  # id -> (key, handle, meta tokens)
         self._kinds: list[dict[str, tuple[int, str]]] = [{} for _ in range(6)]  # per kind: name -> (key, token)
         self.next_rowid = 1
@@ -142,7 +150,6 @@ class Writer:
 
     def load(self) -> None:
         db = self.db
-        self._names = {(kind, name): key for key, kind, name in db.execute("SELECT key, kind, name FROM names")}
         self._authors.clear()
         self._kinds = [{} for _ in range(6)]
         self.pending.clear()
@@ -160,16 +167,13 @@ class Writer:
             (key, value),
         )
 
-    def name_key(self, kind: int, name: str) -> int:
-        key = self._names.get((kind, name))
-        if key is None:
-            row = self.db.execute(
-                "INSERT INTO names(kind, name) VALUES (?, ?) ON CONFLICT(kind, name) DO UPDATE SET name = name "
-                "RETURNING key",
-                (kind, name),
-            ).fetchone()
-            key = self._names[(kind, name)] = int(row[0])
-        return key
+    def _name_key(self, kind: int, name: str) -> int:
+        row = self.db.execute(
+            "INSERT INTO names(kind, name) VALUES (?, ?) ON CONFLICT(kind, name) DO UPDATE SET name = name "
+            "RETURNING key",
+            (kind, name),
+        ).fetchone()
+        return int(row[0])
 
     def _fail(self) -> None:
         if self.db.in_transaction:
@@ -208,14 +212,62 @@ class Writer:
             ):
                 cache[author_id] = (key, handle, _author_tokens(author_id, handle))
 
+    def resolve_names(self, posts: Sequence[EnrichedPost]) -> None:
+        """Make sure the hashtags and topics `posts` write are in the per-kind caches: the
+        missing ones read, and the new ones created, in a few statements for the whole batch
+        rather than one per name. (Platforms, sources, languages and brands are few: `_name`
+        creates each the first time it is seen.)
+
+        Posts bring a long tail of new key phrases, so the caches are bounded: a kind's cache is
+        emptied before it would outgrow NAME_CACHE (its names are read again when they recur)."""
+        kinds = self._kinds
+        batch_names: dict[int, set[str]] = {HASHTAG: set(), TOPIC: set()}
+        for post in posts:
+            p, e = post.post, post.enrichment
+            for tag in (*e.hashtags, *p.hashtags):
+                batch_names[HASHTAG].add(hashtag_key(tag))
+            for topic in e.topics:
+                batch_names[TOPIC].add(topic.strip())
+        for kind, wanted in batch_names.items():
+            cache = kinds[kind]
+            wanted.discard("")
+            names = {name for name in wanted if name not in cache}
+            if not names:
+                continue
+            if len(cache) + len(names) > NAME_CACHE:
+                cache.clear()
+                names = wanted  # the batch's cached names are gone with the rest
+            found = self._read_names(kind, names)
+            new = sorted(names.difference(found))
+            if new:
+                self.db.executemany("INSERT INTO names(kind, name) VALUES (?, ?)", [(kind, n) for n in new])
+                found.update(self._read_names(kind, new))
+            token_kind = _TOKEN_KIND.get(kind)
+            for name, key in found.items():
+                cache[name] = (key, _name_token(token_kind, kind, name))
+
+    @property
+    def cached_names(self) -> int:
+        """How many names the writer holds in memory now."""
+        return sum(len(cache) for cache in self._kinds)
+
+    def _read_names(self, kind: int, names: Iterable[str]) -> dict[str, int]:
+        wanted = list(names)
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), 5000):
+            chunk = wanted[start : start + 5000]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT name, key FROM names WHERE kind = ? AND name IN ({marks})", [kind, *chunk])
+            found.update(rows.fetchall())
+        return found
+
     def _name(self, kind: int, name: str) -> tuple[int, str]:
-        """(dictionary key, meta token) of a name, from the per-kind cache or created."""
+        """(dictionary key, meta token) of a name, from the per-kind cache or created (one
+        statement: `resolve_names` does a batch's names at once)."""
         found = self._kinds[kind].get(name)
         if found is None:
-            key = self.name_key(kind, name)
-            token_kind = _TOKEN_KIND.get(kind)
-            token = meta_token(token_kind, name if kind == HASHTAG else keyword(name)) if token_kind else ""
-            found = self._kinds[kind][name] = (key, token)
+            key = self._name_key(kind, name)
+            found = self._kinds[kind][name] = (key, _name_token(_TOKEN_KIND.get(kind), kind, name))
         return found
 
     def rows(self, post: EnrichedPost, rowid: int, doc: bytes) -> _Rows:
@@ -297,6 +349,7 @@ class Writer:
             db.execute("BEGIN IMMEDIATE")
             existing = self._existing([p.id for p in batch])
             self.resolve_authors(batch)
+            self.resolve_names(batch)
             changes = _Changes(pending={}, next_rowid=self.next_rowid)
             new_rows: list[tuple[Any, ...]] = []
             new_brands: list[tuple[Any, ...]] = []
@@ -353,6 +406,7 @@ class Writer:
             return
         old = codec.load_post(old_doc)
         self.resolve_authors([old])
+        self.resolve_names([old])
         before, after = self.rows(old, rowid, old_doc), self.rows(post, rowid, doc)
         db = self.db
         db.execute(
@@ -531,6 +585,7 @@ class Writer:
                 indexed = []
                 posts = [(rowid, doc, codec.load_post(doc)) for rowid, doc in rows]
                 self.resolve_authors([p for _, _, p in posts])
+                self.resolve_names([p for _, _, p in posts])
                 for rowid, doc, post in posts:
                     old = self.rows(post, rowid, doc)
                     self._delete_facts(old)

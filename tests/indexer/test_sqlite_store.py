@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from indexer import codec
+from indexer import codec, sqlite_write
 from indexer.sqlite import SqliteStore
 from indexer.sqlite_schema import LATEST, MIGRATIONS
 from indexer.sqlite_write import Writer, fts_row
@@ -229,6 +229,57 @@ def test_the_ingest_hot_path_indexes_exactly_what_the_slow_path_would(tmp_path: 
         assert [(names[b[0]], b[6]) for b in rows.brands] == [(b, s) for b, s, _ in codec.brand_tones(post.enrichment)]
         assert [names[t[2]] for t in rows.terms] == [*codec.hashtags_of(post), *codec.topics_of(post)]
         assert rows.post[-2:] == (codec.dump_post(post), i)  # doc, rowid
+
+
+async def test_names_are_kept_in_a_bounded_cache_and_found_again_after_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Key phrases have a long tail: the writer must not hold every name ever seen (it used to
+    load them all when it opened), and a name read again after its cache was emptied, or after
+    a restart, must be the same dictionary entry, so its counts are not split."""
+    monkeypatch.setattr(sqlite_write, "NAME_CACHE", 12)
+    path = tmp_path / "names.db"
+
+    def batch(n: int) -> list[EnrichedPost]:
+        return [
+            make(
+                f"{n}-{i}", author=f"a{n}-{i}", topics=["shared", f"rare {n} {i}"], hashtags=[f"#tag{n}{i}", "#Common"]
+            )
+            for i in range(5)
+        ]
+
+    statements: list[str] = []
+    for session in range(2):  # the second session is a restart on the same file
+        store = SqliteStore(options(path))
+        await store.open()
+        store._require_writer().db.set_trace_callback(statements.append)
+        for n in range(3):
+            await store.upsert(batch(session * 3 + n))
+            # at most NAME_CACHE per kind (topics, hashtags; one platform, source and language)
+            # where 65 names exist by the end
+            assert store._require_writer().cached_names <= 2 * 12 + 3
+        await store.close()
+    creations = [
+        sql
+        for sql in statements
+        if sql.startswith(("INSERT INTO names(kind, name) VALUES (4,", "INSERT INTO names(kind, name) VALUES (5,"))
+    ]
+    assert len(creations) == 62  # every hashtag and topic once (31 each)
+    assert not any("RETURNING" in sql for sql in creations), "made per batch, not one by one"
+    store = SqliteStore(options(path))
+    await store.open()
+    try:
+        topics = await store.top_terms("topic", T0 - DAY, T0 + DAY, limit=1)
+        hashtags = await store.top_terms("hashtag", T0 - DAY, T0 + DAY, limit=1)
+        assert topics == [TermCount("shared", 30, 30)]
+        assert hashtags == [TermCount("common", 30, 30)]
+        rare = await store.top_terms("topic", T0 - DAY, T0 + DAY, limit=100)
+        assert len(rare) == 31, "every rare phrase once, beside the shared one"
+    finally:
+        await store.close()
+    db = raw(path)
+    assert db.execute("SELECT count(*) FROM names WHERE kind = 5").fetchone() == (31,)
+    db.close()
 
 
 async def test_a_crash_loses_no_post_from_search(tmp_path: Path) -> None:
