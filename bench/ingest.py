@@ -5,7 +5,8 @@
 
 Rows: the NLP pipeline alone in this process (one core), the SQLite upsert alone, and the real
 ingest path (`Pipeline.ingest`: NLP in a worker process, store in its writer thread) end to end.
-Peak memory is the maximum resident set size of this process and of the NLP worker.
+Peak memory is the maximum resident set size of this process and of the NLP worker. The
+collector is set as the `trendwatch` process sets it (`trendwatch.runtime`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from indexer.plugins import STORES
 from nlp.enricher import build_enricher
 from trendwatch.config import BrandConfig, IngestConfig, NlpConfig
 from trendwatch.models import EnrichedPost, Post
+from trendwatch.runtime import tune_gc
 from trendwatch.service.demo.synthetic import BRANDS, as_post, generate
 from trendwatch.service.enrichment import EnrichmentPool
 from trendwatch.service.pipeline import Pipeline
@@ -142,4 +144,5 @@ if __name__ == "__main__":
     parser.add_argument("--posts", type=int, default=50_000, help="how many posts (default 50,000)")
     parser.add_argument("--batch", type=int, default=500, help="posts per batch (default 500, the service default)")
     args = parser.parse_args()
+    tune_gc()  # as the `trendwatch` process does at start
     asyncio.run(main(args.posts, args.batch))
