@@ -406,7 +406,7 @@ class Writer:
             return
         old = codec.load_post(old_doc)
         self.resolve_authors([old])
-        self.resolve_names([old])
+        self.resolve_names([old, post])
         before, after = self.rows(old, rowid, old_doc), self.rows(post, rowid, doc)
         db = self.db
         db.execute(
