@@ -292,13 +292,16 @@ class SqliteStore:
 
         return await self._write(run)
 
-    async def vacuum(self, full: bool = False) -> None:
-        """Merge the full-text index, return free pages to the file system, tidy statistics.
-        `full` rewrites the whole file (VACUUM): smallest result, needs free space of its size."""
+    async def vacuum(self, full: bool = False) -> int:
+        """Forget hashtag and topic names nothing counts any more, merge the full-text index,
+        return free pages to the file system, tidy statistics; return how many names were
+        forgotten. `full` rewrites the whole file (VACUUM): smallest result, needs free space of
+        its size."""
 
-        def run() -> None:
+        def run() -> int:
             writer = self._require_writer()
             writer.flush_fts()
+            forgotten = writer.forget_unused_names()
             db = writer.db
             db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
             if full:
@@ -307,8 +310,9 @@ class SqliteStore:
                 db.execute("PRAGMA incremental_vacuum")
             db.execute("PRAGMA optimize")
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return forgotten
 
-        await self._write(run)
+        return await self._write(run)
 
     async def _retention_loop(self, keep: timedelta) -> None:
         while True:

@@ -611,5 +611,22 @@ class Writer:
         self.db.execute("DELETE FROM rollups WHERE start < ?", (limit - limit % MICROS_PER_DAY,))
         return deleted
 
+    def forget_unused_names(self) -> int:
+        """Delete the hashtag and topic names no term fact counts any more (left behind by
+        retention, or by re-ingested posts whose phrases changed); return how many. Their keys
+        may go to new names later, so the writer's caches of them are emptied too."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            forgotten = self.db.execute(
+                "DELETE FROM names WHERE kind IN (?, ?) AND key NOT IN (SELECT term FROM term_facts)", (HASHTAG, TOPIC)
+            ).rowcount
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._fail()
+            raise StoreError(f"could not forget unused names: {exc}") from exc
+        self._kinds[HASHTAG].clear()
+        self._kinds[TOPIC].clear()
+        return forgotten
+
     def delete_alerts_before(self, cutoff: datetime) -> int:
         return self.db.execute("DELETE FROM alerts WHERE at < ?", (micros(cutoff),)).rowcount

@@ -488,6 +488,23 @@ async def test_retention_runs_by_itself_when_configured(tmp_path: Path) -> None:
         await store.close()
 
 
+async def test_vacuum_forgets_the_names_retention_left_unused(store: SqliteStore) -> None:
+    old = [make(i, when=at(days=1), topics=[f"old phrase {i}", "lasting"], hashtags=["#gone"]) for i in range(3)]
+    await store.upsert([*old, make(9, when=at(days=5), topics=["lasting"], hashtags=["#kept"])])
+    assert await store.delete_before(at(days=3)) == 3
+    assert await store.vacuum() == 4  # three old phrases and #gone; "lasting" and #kept still count
+    names = {name for (name,) in raw(store.path).execute("SELECT name FROM names WHERE kind IN (4, 5)")}
+    assert names == {"lasting", "kept"}
+    assert await store.vacuum() == 0
+    # the writer forgot them too: a forgotten name seen again is a new entry, counted right
+    await store.upsert([make(10, when=at(days=6), topics=["old phrase 0"], hashtags=["#gone"])])
+    assert await store.top_terms("topic", T0, T0 + 7 * DAY) == [
+        TermCount("lasting", 1, 1),
+        TermCount("old phrase 0", 1, 1),
+    ]
+    assert await store.top_terms("hashtag", T0, T0 + 7 * DAY) == [TermCount("gone", 1, 1), TermCount("kept", 1, 1)]
+
+
 async def test_vacuum_returns_space_and_keeps_the_data(store: SqliteStore) -> None:
     await store.upsert([make(i, "padding " * 200, when=at(days=i % 10)) for i in range(400)])
     await store.delete_before(at(days=9))

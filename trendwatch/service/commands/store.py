@@ -403,20 +403,24 @@ def vacuum(
         bool, typer.Option("--full", help="Rewrite the whole file (smallest; needs its size free).")
     ] = False,
 ) -> None:
-    """Compact the embedded store: merge the full-text index, return free pages, tidy statistics."""
+    """Compact the embedded store: forget hashtags and topics nothing counts any more (after
+    retention), merge the full-text index, return free pages, tidy statistics."""
     target = resolve_store(config, store)
     if not hasattr(target, "vacuum"):
         raise typer.BadParameter(f"{target!r} looks after its own space; nothing to vacuum")
     before = _size(target)
 
-    async def run() -> None:
+    async def run() -> int:
         async with opened(target) as s:
-            await s.vacuum(full=full)
+            forgotten: int = await s.vacuum(full=full)
+            return forgotten
 
     with Console(stderr=True).status("vacuuming"):
-        _run(run())
+        forgotten = _run(run())
     after = _size(target)
-    Console(stderr=True, highlight=False).print(f"{before / 2**20:,.1f} MiB -> {after / 2**20:,.1f} MiB")
+    Console(stderr=True, highlight=False).print(
+        f"{before / 2**20:,.1f} MiB -> {after / 2**20:,.1f} MiB; {forgotten:,} unused hashtag and topic names forgotten"
+    )
 
 
 def _size(store: Any) -> int:
