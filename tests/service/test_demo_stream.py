@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import feedparser
 from aiohttp.test_utils import TestClient, TestServer
 
-from trendwatch.service.demo.server import DemoServer, status_id
+from trendwatch.service.demo.server import DemoServer, status_id, status_json
 from trendwatch.service.demo.synthetic import INCIDENT_HASHTAG, TEHRAN, generate
 
 END = datetime(2026, 11, 26, 12, tzinfo=UTC)
@@ -94,3 +95,22 @@ async def test_tag_timeline_and_rss_with_etag() -> None:
         assert len(feed.entries) == len(stream.by_platform("rss"))
         again = await client.get("/feeds/news.xml", headers={"If-None-Match": first.headers["ETag"]})
         assert again.status == 304
+
+
+def test_statuses_declare_hashtags_as_mastodon_parses_them() -> None:
+    """Punctuation after a hashtag is not part of it ("#kavehmart?" is #kavehmart): the tags a
+    status declares, and the links in its HTML, are what Mastodon itself would make."""
+    stream = generate(END)
+    base = "http://demo.test"
+    statuses = [status_json(p, base) for p in stream.posts if p.platform == "mastodon"]
+    names = {t["name"] for s in statuses for t in s["tags"]}
+    assert names
+    assert all(re.fullmatch(r"[\w\u200c]+", name) for name in names), sorted(names)
+    asking = [s for s in statuses if "#kavehmart?" in s["content"] or "kavehmart</span></a>?" in s["content"]]
+    assert asking, "the stream has a question ending in a hashtag"
+    for status in asking:
+        assert "kavehmart" in {t["name"] for t in status["tags"]}
+        assert (
+            f'<a href="{base}/tags/kavehmart" class="mention hashtag" rel="tag">#<span>kavehmart</span></a>?'
+            in (status["content"])
+        )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -25,6 +26,9 @@ from trendwatch.timeutil import utcnow
 
 MAX_LIMIT = 40
 DEFAULT_LIMIT = 20
+HASHTAG = re.compile(r"(?<![=/)\w])#([\w\u00b7\u200c]*\w)")
+"""Mastodon's hashtag rule, simplified: letters, digits, `_` and its separators (·, ZWNJ), ending
+in a word character and holding a letter; punctuation after it ("#kavehmart?") is not part of it."""
 
 
 def status_id(post: DemoPost) -> int:
@@ -32,21 +36,30 @@ def status_id(post: DemoPost) -> int:
     return (int(post.created_at.timestamp() * 1000) << 16) | (post.seq & 0xFFFF)
 
 
+def _hashtags(text: str) -> list[re.Match[str]]:
+    return [m for m in HASHTAG.finditer(text) if any(c.isalpha() for c in m.group(1))]
+
+
+def tags_of(text: str) -> list[str]:
+    """The hashtags Mastodon would find in `text` (without `#`), in order."""
+    return [m.group(1) for m in _hashtags(text)]
+
+
 def _content_html(post: DemoPost, base: str) -> str:
-    words = []
-    for word in post.text.split(" "):
-        if word.startswith("#") and len(word) > 1:
-            tag = html.escape(word[1:])
-            words.append(f'<a href="{base}/tags/{tag}" class="mention hashtag" rel="tag">#<span>{tag}</span></a>')
-        else:
-            words.append(html.escape(word))
-    return "<p>" + " ".join(words) + "</p>"
+    parts, at = [], 0
+    for found in _hashtags(post.text):
+        tag = html.escape(found.group(1))
+        parts.append(html.escape(post.text[at : found.start()]))
+        parts.append(f'<a href="{base}/tags/{tag}" class="mention hashtag" rel="tag">#<span>{tag}</span></a>')
+        at = found.end()
+    parts.append(html.escape(post.text[at:]))
+    return "<p>" + "".join(parts) + "</p>"
 
 
 def status_json(post: DemoPost, base: str) -> dict[str, object]:
     sid = str(status_id(post))
     author = post.author
-    tags = [w[1:] for w in post.text.split() if w.startswith("#") and len(w) > 1]
+    tags = tags_of(post.text)
     return {
         "id": sid,
         "created_at": post.created_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -133,7 +146,7 @@ class DemoServer:
 
     async def tag_timeline(self, request: web.Request) -> web.Response:
         tag = request.match_info["tag"].lower()
-        chosen = [p for p in self.statuses if tag in (h.lower() for h in _tags(p))]
+        chosen = [p for p in self.statuses if tag in (h.lower() for h in tags_of(p.text))]
         return self._page(request, chosen, [status_id(p) for p in chosen])
 
     def _page(self, request: web.Request, posts: Sequence[DemoPost], ids: Sequence[int]) -> web.Response:
@@ -168,7 +181,3 @@ class DemoServer:
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
         return web.Response(text=body, content_type="application/rss+xml", headers={"ETag": etag})
-
-
-def _tags(post: DemoPost) -> list[str]:
-    return [w[1:] for w in post.text.split() if w.startswith("#") and len(w) > 1]
