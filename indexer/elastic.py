@@ -52,8 +52,10 @@ log = structlog.get_logger(__name__)
 REJECTED = "rejected:"
 MAX_BACKOFF = 30.0
 LOOKUP_SIZE = 1000
-MOST_ALERTS = 10_000  # a search returns at most this many hits (index.max_result_window)
 """Posts looked up per `locate` search (a search returns at most 10,000 hits)."""
+MOST_ALERTS = 10_000
+"""Alert events one `alerts` call can return: a search returns at most this many hits
+(index.max_result_window)."""
 
 
 class ElasticOptions(PluginOptions):
