@@ -223,9 +223,9 @@ class GrafanaPusher:
         not, or cannot say (the save is then reported as failed, like any other)."""
         try:
             current = await self._call(f"read dashboard {uid}", lambda: self._api.dashboard.get_dashboard(uid))
-        except (_Refused, PushError) as exc:
-            if isinstance(exc, _Fatal):
-                raise
+        except _Fatal:
+            raise
+        except (_Refused, PushError):
             return None
         return _holding(current, board, folder)
 
