@@ -154,9 +154,7 @@ def _begin(previous: State | None, candidate: Alert, now: datetime, policy: Life
     if previous is not None and previous.get("announced") and previous.get("started_at") == state["started_at"]:
         state["tail"] = True
         state["announced_excess"] = previous.get("announced_excess")
-        if not _reopens(state, candidate, policy):
-            return Step(state)
-        return _emit(state, candidate, "open", now)
+        return _emit(state, candidate, "open", now) if _reopens(state, candidate, policy) else Step(state)
     cooling = last_event is not None and now - last_event < policy.cooldown
     if cooling and not _escalates(notified, candidate, policy):
         return Step(state)

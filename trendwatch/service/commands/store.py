@@ -271,8 +271,8 @@ def reindex(
     Every post, every state key (source cursors, alert lifecycle) and the alert history are
     copied. Re-running is safe (writes are idempotent by post id): an interrupted run resumes where
     it stopped (the place is kept in the destination's state), a finished one copies everything
-    again. Stop the service first so nothing is written to
-    the old store meanwhile, then point the config at the new store.
+    again. Stop the service first so nothing is written to the old store meanwhile, then point
+    the config at the new store.
     """
     origin = store_from_spec(source, read_only=True)
     destination = store_from_spec(target)

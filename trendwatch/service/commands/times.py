@@ -1,4 +1,5 @@
-"""Times given on the command line (`--since`, `--until`, `--older-than`): one reading for all."""
+"""Times given on the command line (`--since`, `--until` of export, search, reindex and
+backtest): one reading for all. (`--older-than` is an age only: `parse_duration`.)"""
 
 from __future__ import annotations
 
